@@ -83,6 +83,8 @@ def _version_key(name: str) -> tuple[int, ...]:
 
 def port_is_free(port: int, host: str = LISTEN_HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like PostgreSQL itself: connections in TIME_WAIT from a previous run do not count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -160,7 +160,8 @@ def build_call_update(
                 if isinstance(value, bool) or not isinstance(value, int | str):
                     raise ValueError(f"not an integer: {type(value).__name__}")
                 number = int(value)
-                if not -(2**62) < number < 2**62:
+                bits = 31 if name == "priority" else 63  # integer / bigint columns
+                if not -(2**bits) <= number < 2**bits:
                     raise ValueError("out of range")
                 out[name] = number
             elif name in BOOL_FIELDS:
@@ -202,6 +203,8 @@ def build_agent_state(
         ended = None if end is None else to_timestamp(end)
     except (ValueError, OverflowError) as exc:
         raise RecordError(f"agent state time: {exc}") from exc
+    if ended is not None and ended < started:
+        ended = started  # clock skew between sources must not make the interval unstorable
     return AgentStateInterval(
         agent_id=_required_id("agent_id", agent_id),
         state=_required_id("state", state),

@@ -73,6 +73,7 @@ class Spool:
         lines = "".join(to_json_line(r) + "\n" for r in records)
         if not lines:
             return
+        self.directory.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(lines)
             fh.flush()

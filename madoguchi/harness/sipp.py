@@ -1,0 +1,432 @@
+"""Synthetic callers and agents on real SIP, driven by SIPp (Debian's sip-tester).
+
+Used by the integration tests and the benchmarks. Scenarios are generated per use
+(a caller's DTMF script differs per test) and written next to SIPp's logs so a failed
+run can be replayed by hand.
+
+An agent is two SIPp processes: a UAS that answers (or rejects, or ignores) INVITEs on
+its own port, and a short REGISTER run whose Contact points at that port, with digest
+authentication.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from xml.sax.saxutils import escape
+
+from madoguchi.paths import PROJECT_ROOT
+
+SCENARIOS = PROJECT_ROOT / "tests" / "sipp"
+DTMF_PCAPS = Path("/usr/share/sip-tester")
+SIPP = "sipp"
+
+AgentMode = Literal["answer", "reject", "ignore"]
+
+_SDP = """v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv"""
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[\n      " + text.strip("\n") + "\n\n    ]]>"
+
+
+def _header_safe(text: str) -> str:
+    """SIP header text: no CR/LF (they would end the header), quotes escaped."""
+    return re.sub(r"[\r\n]", " ", text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dtmf:
+    """RFC 2833 digits played from sip-tester's captures, with a gap between them."""
+
+    digits: str
+    gap_ms: int = 300
+
+
+CallerStep = Pause | Dtmf
+
+
+@dataclass(frozen=True, slots=True)
+class CallerScript:
+    """What one synthetic caller does after the call is answered.
+
+    steps run in order; then the caller either waits for the far end to hang up
+    (`hangup_after_ms=None`, bounded by `max_wait_ms`) or hangs up itself.
+    """
+
+    number: str
+    caller_num: str = "0312345678"
+    caller_name: str = "Test Caller"
+    steps: Sequence[CallerStep] = ()
+    hangup_after_ms: int | None = None
+    max_wait_ms: int = 60_000
+
+
+def caller_scenario(script: CallerScript) -> str:
+    name = _header_safe(script.caller_name)
+    num = re.sub(r"[^0-9A-Za-z+*#._-]", "", script.caller_num) or "anonymous"
+    invite = f"""INVITE sip:{script.number}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "{name}" <sip:{num}@[local_ip]:[local_port]>;tag=[pid]caller[call_number]
+      To: <sip:{script.number}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:{num}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      User-Agent: madoguchi-sipp-caller
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      {_SDP}"""
+    ack = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [last_From:]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0"""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        '<scenario name="caller">',
+        f'  <send retrans="500">\n    {_cdata(invite)}\n  </send>',
+        '  <recv response="100" optional="true"/>',
+        '  <recv response="180" optional="true"/>',
+        '  <recv response="183" optional="true"/>',
+        '  <recv response="200" rtd="true" rrs="true"/>',
+        f"  <send>\n    {_cdata(ack)}\n  </send>",
+    ]
+    for step in script.steps:
+        if isinstance(step, Pause):
+            parts.append(f'  <pause milliseconds="{int(step.ms)}"/>')
+            continue
+        for digit in step.digits:
+            pcap = DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap"
+            parts.append(
+                f'  <nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>'
+            )
+            parts.append(f'  <pause milliseconds="{int(step.gap_ms)}"/>')
+    if script.hangup_after_ms is None:
+        parts += [
+            f'  <recv request="BYE" timeout="{int(script.max_wait_ms)}"/>',
+            "  <send>\n    "
+            + _cdata(
+                """SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0"""
+            )
+            + "\n  </send>",
+        ]
+    else:
+        bye = """BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [last_From:]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0"""
+        parts += [
+            f'  <pause milliseconds="{int(script.hangup_after_ms)}"/>',
+            f'  <send retrans="500">\n    {_cdata(bye)}\n  </send>',
+            '  <recv response="200" crlf="true"/>',
+        ]
+    parts.append("</scenario>")
+    return "\n".join(parts) + "\n"
+
+
+def _pcap_name(digit: str) -> str:
+    if digit == "*":
+        return "star"
+    if digit == "#":
+        return "pound"
+    if digit.isdigit():
+        return digit
+    raise ValueError(f"no RFC 2833 capture for digit {digit!r}")
+
+
+def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 1000) -> str:
+    """UAS for one agent: every INVITE is logged (caller ID and call id) then handled.
+
+    answer: 180, 200 after ring_ms (a CANCEL meanwhile ends the call), then hangs up after
+    talk_ms or waits for the far end's BYE (talk_ms=None); reject: 486; ignore: rings
+    until CANCEL.
+    """
+    # The far end's From and our To are kept for a BYE we may send ourselves.
+    actions = (
+        "<action>"
+        '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote"/>'
+        '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>'
+        '<log message="INVITE [last_Request-URI:] [last_From:] [last_Call-ID:]"/>'
+        "</action>"
+    )
+    ringing = """SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]agent[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:agent@[local_ip]:[local_port]>
+      Content-Length: 0"""
+    ok_empty = """SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0"""
+    terminated = """SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]agent[call_number]
+      [last_Call-ID:]
+      CSeq: [cseq] INVITE
+      Content-Length: 0"""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        f'<scenario name="agent-{mode}">',
+        f'  <recv request="INVITE" crlf="true" rrs="true">{actions}</recv>',
+    ]
+    if mode == "reject":
+        busy = """SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]agent[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0"""
+        parts += [
+            f"  <send>\n    {_cdata(busy)}\n  </send>",
+            '  <recv request="ACK"/>',
+        ]
+    elif mode == "ignore":
+        parts += [
+            f"  <send>\n    {_cdata(ringing)}\n  </send>",
+            '  <recv request="CANCEL"/>',
+            f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+            f"  <send>\n    {_cdata(terminated)}\n  </send>",
+            '  <recv request="ACK"/>',
+        ]
+    else:
+        answer = f"""SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]agent[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:agent@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      {_SDP}"""
+        parts += [
+            f"  <send>\n    {_cdata(ringing)}\n  </send>",
+            f'  <recv request="CANCEL" timeout="{int(ring_ms)}" ontimeout="answer"/>',
+            f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+            f"  <send>\n    {_cdata(terminated)}\n  </send>",
+            '  <recv request="ACK" next="end"/>',
+            '  <label id="answer"/>',
+            f'  <send retrans="500">\n    {_cdata(answer)}\n  </send>',
+            '  <recv request="ACK" crlf="true"/>',
+        ]
+        if talk_ms is None:
+            parts += [
+                '  <recv request="BYE"/>',
+                f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+            ]
+        else:
+            bye = """BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$local];tag=[pid]agent[call_number]
+      To: [$remote]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Max-Forwards: 70
+      Content-Length: 0"""
+            parts += [
+                f'  <recv request="BYE" timeout="{int(talk_ms)}" ontimeout="hangup"'
+                ' next="byeok"/>',
+                '  <label id="hangup"/>',
+                f'  <send retrans="500">\n    {_cdata(bye)}\n  </send>',
+                '  <recv response="200" next="end"/>',
+                '  <label id="byeok"/>',
+                f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+            ]
+        parts.append('  <label id="end"/>')
+    parts.append("</scenario>")
+    return "\n".join(parts) + "\n"
+
+
+@dataclass
+class SippProcess:
+    """One running SIPp instance with its own work dir (scenario, logs, stats)."""
+
+    name: str
+    workdir: Path
+    proc: subprocess.Popen[bytes]
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def messages_log(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_logs.log"))
+        )
+
+    def errors(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_errors.log"))
+        )
+
+    def invites(self) -> list[str]:
+        """The INVITE log lines a UAS wrote, one per offered call."""
+        return [line for line in self.messages_log().splitlines() if line.startswith("INVITE ")]
+
+    def output(self) -> str:
+        out = self.workdir / "stdout.txt"
+        return out.read_text(errors="replace") if out.exists() else ""
+
+
+def _run_sipp(
+    name: str,
+    workdir: Path,
+    scenario_xml: str | Path,
+    args: Sequence[str],
+    target: str,
+) -> SippProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
+    if isinstance(scenario_xml, Path):
+        scenario = scenario_xml
+    else:
+        scenario = workdir / "scenario.xml"
+        scenario.write_text(scenario_xml, encoding="utf-8")
+    cmd = [
+        SIPP, target, "-sf", str(scenario), "-i", "127.0.0.1", "-nostdin",
+        "-trace_err", "-trace_logs", *args,
+    ]  # fmt: skip
+    stdout = (workdir / "stdout.txt").open("wb")
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT
+        )
+    finally:
+        stdout.close()
+    return SippProcess(name, workdir, proc)
+
+
+@dataclass
+class SippAgent:
+    """A registered SIP phone for one agent, answering per `mode`."""
+
+    extension: str
+    password: str
+    port: int
+    workdir: Path
+    server: str = "127.0.0.1:5060"
+    mode: AgentMode = "answer"
+    ring_ms: int = 200
+    talk_ms: int | None = 1000
+    media_port: int = 0
+    uas: SippProcess | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        media = self.media_port or self.port + 1000
+        self.uas = _run_sipp(
+            f"agent-{self.extension}",
+            self.workdir / f"agent-{self.extension}",
+            agent_scenario(self.mode, self.ring_ms, self.talk_ms),
+            ["-p", str(self.port), "-mp", str(media), "-aa", "-max_recv_loops", "1000"],
+            self.server,
+        )
+
+    def register(self, expires: int = 600, password: str | None = None) -> int:
+        """REGISTER with digest auth; returns SIPp's exit code (0: 200 OK received)."""
+        reg = _run_sipp(
+            f"register-{self.extension}",
+            self.workdir / f"register-{self.extension}-{time.monotonic_ns()}",
+            SCENARIOS / "register.xml",
+            [
+                "-m", "1", "-p", "0", "-timeout", "10", "-timeout_error",
+                "-key", "user", self.extension, "-key", "contact_port", str(self.port),
+                "-key", "expires", str(expires),
+                "-au", self.extension, "-ap", self.password if password is None else password,
+            ],  # fmt: skip
+            self.server,
+        )
+        return reg.wait(timeout=20)
+
+    def stop(self, unregister: bool = True) -> None:
+        if unregister:
+            try:
+                self.register(expires=0)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.uas is not None:
+            self.uas.stop()
+
+
+def place_calls(
+    script: CallerScript,
+    workdir: Path,
+    count: int = 1,
+    rate: float = 1.0,
+    concurrent: int | None = None,
+    server: str = "127.0.0.1:5060",
+    local_port: int = 0,
+    media_port: int = 0,
+    timeout_s: float = 120,
+) -> SippProcess:
+    """Start `count` callers at `rate` calls/s running `script`; returns the process.
+
+    SIPp exits 0 when every call followed the script, non-zero otherwise.
+    """
+    args = [
+        "-s", script.number, "-m", str(count), "-r", str(rate), "-rp", "1000",
+        "-p", str(local_port), "-timeout", str(int(timeout_s)), "-timeout_error",
+        "-max_recv_loops", "1000",
+    ]  # fmt: skip
+    if concurrent:
+        args += ["-l", str(concurrent)]
+    if media_port:
+        args += ["-mp", str(media_port)]
+    return _run_sipp("callers", workdir, caller_scenario(script), args, server)

@@ -1,7 +1,7 @@
 """The durable writer: call records, timeline events and agent states reach PostgreSQL, or disk.
 
-The ACD adapter calls ``record_call`` / ``record_event`` / ``record_agent_state``: plain methods that
-validate, queue in memory and return at once. They never raise and never wait on the database.
+The ACD adapter calls ``record_call`` / ``record_event`` / ``record_agent_state``: plain methods
+that validate, queue in memory and return at once. They never raise and never wait on the database.
 
 One task drains the queue in batches (``batch_size`` records or ``flush_interval`` seconds after the
 first queued record, whichever comes first), one transaction per batch. When PostgreSQL is
@@ -266,10 +266,10 @@ class DurableWriter:
             self._state = "stopped"
             await self._close()
 
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is pending in memory or in the spool; False on timeout."""
+    async def wait_idle(self, limit: float) -> bool:
+        """Wait up to ``limit`` seconds until nothing is pending in memory or in the spool."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit
         while self._pending or self._spool.depth or self._busy:
             if loop.time() > deadline:
                 return False

@@ -18,7 +18,8 @@ from db.migrate import migrate
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[LocalCluster]:
-    # mkdtemp, not tmp_path_factory: pytest's temp dirs are 0700 and the server runs as another user.
+    # mkdtemp, not tmp_path_factory: pytest's temp dirs are 0700 and the server runs as
+    # another user.
     var = Path(tempfile.mkdtemp(prefix="madoguchi-db-"))
     var.chmod(0o755)
     cluster = LocalCluster(var / "pg", port=free_port())

@@ -1,0 +1,81 @@
+"""madoguchi's configuration: TOML files in config/ -> validated, typed, frozen objects.
+
+Public API (see docs/configuration.md):
+
+* ``load_config(dir, env=None, *, extra_checks=()) -> Config`` (raises ConfigError)
+* ``check_config(dir, env=None, *, extra_checks=()) -> list[ConfigProblem]``
+* ``render(config) -> dict[str, str]`` and ``write_generated(config, out_dir) -> list[str]``
+* ``diff_config(old, new) -> ConfigDiff``
+* ``main_check(dir, *, extra_checks=()) -> int`` (prints problems; non-zero on error)
+"""
+
+from madoguchi.config.asterisk import GENERATED_FILES, RELOAD_MODULES, render, write_generated
+from madoguchi.config.check import main_check
+from madoguchi.config.errors import ConfigError, ConfigProblem, Severity
+from madoguchi.config.load import ExtraCheck, check_config, load_config
+from madoguchi.config.model import (
+    STRATEGIES,
+    WEEKDAYS,
+    AgentConfig,
+    AmiConfig,
+    CalendarConfig,
+    Config,
+    CtiConfig,
+    DatabaseConfig,
+    FastAgiConfig,
+    HoursConfig,
+    NumberRoute,
+    OverflowConfig,
+    QueueConfig,
+    RecordingConfig,
+    RelaxStep,
+    RetentionConfig,
+    ServiceConfig,
+    SipConfig,
+    StatesConfig,
+    SupervisorConfig,
+    TimeRange,
+)
+from madoguchi.config.requirements import (
+    Requirement,
+    RequirementSyntaxError,
+    parse_requirement,
+)
+
+__all__ = [
+    "GENERATED_FILES",
+    "RELOAD_MODULES",
+    "STRATEGIES",
+    "WEEKDAYS",
+    "AgentConfig",
+    "AmiConfig",
+    "CalendarConfig",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "CtiConfig",
+    "DatabaseConfig",
+    "ExtraCheck",
+    "FastAgiConfig",
+    "HoursConfig",
+    "NumberRoute",
+    "OverflowConfig",
+    "QueueConfig",
+    "RecordingConfig",
+    "RelaxStep",
+    "Requirement",
+    "RequirementSyntaxError",
+    "RetentionConfig",
+    "ServiceConfig",
+    "Severity",
+    "SipConfig",
+    "StatesConfig",
+    "SupervisorConfig",
+    "TimeRange",
+    "check_config",
+    "load_config",
+    "main_check",
+    "parse_requirement",
+    "render",
+    "write_generated",
+]

@@ -11,6 +11,7 @@ Public API (see docs/configuration.md):
 
 from madoguchi.config.asterisk import GENERATED_FILES, RELOAD_MODULES, render, write_generated
 from madoguchi.config.check import main_check
+from madoguchi.config.diff import ConfigDiff, diff_config
 from madoguchi.config.errors import ConfigError, ConfigProblem, Severity
 from madoguchi.config.load import ExtraCheck, check_config, load_config
 from madoguchi.config.model import (
@@ -51,6 +52,7 @@ __all__ = [
     "AmiConfig",
     "CalendarConfig",
     "Config",
+    "ConfigDiff",
     "ConfigError",
     "ConfigProblem",
     "CtiConfig",
@@ -73,6 +75,7 @@ __all__ = [
     "SupervisorConfig",
     "TimeRange",
     "check_config",
+    "diff_config",
     "load_config",
     "main_check",
     "parse_requirement",

@@ -11,7 +11,6 @@ import itertools
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Literal, cast
@@ -96,10 +95,10 @@ def read_toml(path: Path, problems: Problems, *, required: bool) -> dict[str, ob
     return None
 
 
-def root(
-    data: Mapping[str, object], path: Path, problems: Problems, env: Mapping[str, str]
-) -> Table:
-    return Table(data, file=str(path), path="", problems=problems, env=env)
+def _reported(table: Table, name: str) -> bool:
+    """Whether a problem was already recorded at ``name`` (so "missing" would be noise)."""
+    key = table.key(name)
+    return any(p.key == key and p.file == table.file for p in table.problems.items)
 
 
 # --- madoguchi.toml ------------------------------------------------------------------------
@@ -144,7 +143,7 @@ def read_service(t: Table) -> ServiceConfig:
         ),
         secret=ami_t.string("secret", "", asterisk_safe=True),
     )
-    if not ami.secret:
+    if not ami.secret and not _reported(ami_t, "secret"):
         ami_t.problem(
             "secret", 'the AMI secret is missing (set it, e.g. "${MADOGUCHI_AMI_SECRET}")'
         )
@@ -260,7 +259,7 @@ def read_agents(
         ident, entry = found
         name = entry.string("name", ident, required=True, non_empty=True, asterisk_safe=True)
         password = entry.string("password", "", asterisk_safe=True)
-        if not password:
+        if not password and not _reported(entry, "password"):
             entry.problem("password", "the SIP password is missing")
         pin = entry.string("pin", "", pattern=r"[0-9]{4,12}", pattern_hint="4 to 12 digits")
         skills = entry.int_map(

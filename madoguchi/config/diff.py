@@ -1,0 +1,118 @@
+"""What changed between two configurations, and what a hot reload must do about it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from madoguchi.config.asterisk import RELOAD_MODULES, render
+from madoguchi.config.model import Config, ServiceConfig, frozen_map
+
+# Service keys a reload cannot apply: listeners keep their address, the database its pool.
+RESTART_KEYS = frozenset(
+    {
+        "sip.bind",
+        "sip.port",
+        "ami.host",
+        "ami.port",
+        "fastagi.host",
+        "fastagi.port",
+        "cti.host",
+        "cti.port",
+        "database.url",
+        "database.spool_dir",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigDiff:
+    queues_added: tuple[str, ...] = ()
+    queues_removed: tuple[str, ...] = ()
+    queues_changed: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_map)
+    agents_added: tuple[str, ...] = ()
+    agents_removed: tuple[str, ...] = ()
+    agents_changed: Mapping[str, tuple[str, ...]] = field(default_factory=frozen_map)
+    supervisors_changed: tuple[str, ...] = ()  # ids added, removed or edited
+    states_changed: bool = False
+    numbers_added: tuple[str, ...] = ()
+    numbers_removed: tuple[str, ...] = ()
+    numbers_changed: tuple[str, ...] = ()  # same number, other flow or queue
+    calendar_changed: bool = False
+    flows_added: tuple[str, ...] = ()
+    flows_removed: tuple[str, ...] = ()
+    service_changed: tuple[str, ...] = ()  # key paths, e.g. "cti.token_ttl"
+    restart_required: tuple[str, ...] = ()  # the part of service_changed a reload cannot apply
+    asterisk_files_changed: tuple[str, ...] = ()  # generated files whose text differs
+    reload_modules: tuple[str, ...] = ()  # Asterisk modules to reload, in a stable order
+
+    @property
+    def regenerate_asterisk(self) -> bool:
+        return bool(self.asterisk_files_changed)
+
+    @property
+    def empty(self) -> bool:
+        return self == ConfigDiff()
+
+
+def _field_changes(old: Any, new: Any) -> tuple[str, ...]:
+    return tuple(
+        f.name
+        for f in dataclasses.fields(old)
+        if f.compare and getattr(old, f.name) != getattr(new, f.name)
+    )
+
+
+def _keyed(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[str, ...]]]:
+    added = tuple(k for k in new if k not in old)
+    removed = tuple(k for k in old if k not in new)
+    changed = {k: fields for k in new if k in old and (fields := _field_changes(old[k], new[k]))}
+    return added, removed, changed
+
+
+def _service_changes(old: ServiceConfig, new: ServiceConfig) -> tuple[str, ...]:
+    return tuple(
+        f"{section.name}.{name}"
+        for section in dataclasses.fields(ServiceConfig)
+        for name in _field_changes(getattr(old, section.name), getattr(new, section.name))
+    )
+
+
+def diff_config(old: Config, new: Config) -> ConfigDiff:
+    """Compare two validated configurations (render() must succeed for both)."""
+    queues_added, queues_removed, queues_changed = _keyed(old.queues, new.queues)
+    agents_added, agents_removed, agents_changed = _keyed(old.agents, new.agents)
+    sup_added, sup_removed, sup_changed = _keyed(old.supervisors, new.supervisors)
+    numbers_added, numbers_removed, numbers_changed = _keyed(old.numbers, new.numbers)
+    service_changed = _service_changes(old.service, new.service)
+    old_files, new_files = render(old), render(new)
+    files_changed = tuple(name for name in new_files if old_files.get(name) != new_files[name])
+    modules: list[str] = []
+    for name in files_changed:
+        module = RELOAD_MODULES[name]
+        if module not in modules:
+            modules.append(module)
+    return ConfigDiff(
+        queues_added=queues_added,
+        queues_removed=queues_removed,
+        queues_changed=frozen_map(queues_changed),
+        agents_added=agents_added,
+        agents_removed=agents_removed,
+        agents_changed=frozen_map(agents_changed),
+        supervisors_changed=sup_added + sup_removed + tuple(sup_changed),
+        states_changed=old.states != new.states,
+        numbers_added=numbers_added,
+        numbers_removed=numbers_removed,
+        numbers_changed=tuple(numbers_changed),
+        calendar_changed=old.calendar != new.calendar,
+        flows_added=tuple(f for f in new.flows if f not in old.flows),
+        flows_removed=tuple(f for f in old.flows if f not in new.flows),
+        service_changed=service_changed,
+        restart_required=tuple(k for k in service_changed if k in RESTART_KEYS),
+        asterisk_files_changed=files_changed,
+        reload_modules=tuple(modules),
+    )

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from madoguchi.paths import Paths
@@ -28,36 +27,11 @@ class StackError(Exception):
     """A one-line, actionable reason why part of the stack cannot run."""
 
 
-@dataclass(frozen=True, slots=True)
-class AsteriskSettings:
-    sip_bind: str
-    sip_port: int
-    ami_host: str
-    ami_port: int
-    agi_url: str
-
-
 def static_files(paths: Paths) -> dict[str, str]:
     return {
         p.name: p.read_text(encoding="utf-8")
         for p in sorted(paths.asterisk_static_etc.iterdir())
         if p.is_file() and p.suffix == ".conf"
-    }
-
-
-def runner_files(settings: AsteriskSettings) -> dict[str, str]:
-    """The generated files that carry the service settings (bind addresses, URLs)."""
-    return {
-        "pjsip_transport.conf": (
-            "[transport-udp]\ntype = transport\nprotocol = udp\n"
-            f"bind = {settings.sip_bind}:{settings.sip_port}\n"
-        ),
-        "manager_ami.conf": (
-            f"; generated\nport = {settings.ami_port}\nbindaddr = {settings.ami_host}\n"
-        ),
-        "extensions_globals.conf": (
-            f"; generated\n[globals]\nMADOGUCHI_AGI = {settings.agi_url}\n"
-        ),
     }
 
 

@@ -1,0 +1,279 @@
+"""The demo stack: PostgreSQL, Asterisk (in its namespace) and `madoguchi serve`.
+
+`up` starts what is not running and returns when every part answers; `down` stops all
+of it; `status` says which part is down and why. Processes are tracked by pid files
+in var/run so `down` and `status` work from another shell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from db.cluster import ClusterError, LocalCluster, start_database
+from madoguchi.config import Config, render
+from madoguchi.paths import Paths
+from madoguchi.stack import asterisk, probes
+from madoguchi.stack.asterisk import StackError
+
+Progress = Callable[[str], None]
+DB_PORT = int(os.environ.get("MADOGUCHI_PG_PORT", "5433"))
+
+
+@dataclass(frozen=True, slots=True)
+class PartStatus:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    # A zombie (exited, not yet reaped) is not running.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    return None if state == "Z" else pid
+
+
+def _wait_until(what: str, check: Callable[[], bool], timeout: float, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if not alive():
+            raise StackError(f"{what} exited during start-up")
+        time.sleep(0.2)
+    raise StackError(f"{what} did not become ready within {timeout:.0f} s")
+
+
+class Stack:
+    def __init__(self, paths: Paths, config: Config) -> None:
+        self.paths = paths
+        self.config = config
+        self.paths.run.mkdir(parents=True, exist_ok=True)
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+
+    # -- pid files ----------------------------------------------------------------------
+
+    @property
+    def asterisk_pidfile(self) -> Path:
+        return self.paths.run / "asterisk.pid"
+
+    @property
+    def service_pidfile(self) -> Path:
+        return self.paths.run / "service.pid"
+
+    def asterisk_pid(self) -> int | None:
+        return _read_pid(self.asterisk_pidfile)
+
+    def service_pid(self) -> int | None:
+        return _read_pid(self.service_pidfile)
+
+    def cluster(self) -> LocalCluster | None:
+        if self.config.service.database.url or os.environ.get("DATABASE_URL"):
+            return None
+        return LocalCluster(self.paths.pg_data, port=DB_PORT)
+
+    # -- pre-flight ---------------------------------------------------------------------
+
+    def _ports(self) -> list[tuple[str, str, int, int]]:
+        s = self.config.service
+        return [
+            ("SIP", s.sip.bind, s.sip.port, socket.SOCK_DGRAM),
+            ("AMI", s.ami.host, s.ami.port, socket.SOCK_STREAM),
+            ("FastAGI", s.fastagi.host, s.fastagi.port, socket.SOCK_STREAM),
+            ("CTI", s.cti.host, s.cti.port, socket.SOCK_STREAM),
+        ]
+
+    def preflight(self, for_asterisk: bool, for_service: bool) -> None:
+        asterisk.check_rootfs(self.paths)
+        owners = {"SIP": for_asterisk, "AMI": for_asterisk, "FastAGI": for_service, "CTI": for_service}
+        keys = {"SIP": "[sip] port", "AMI": "[ami] port", "FastAGI": "[fastagi] port", "CTI": "[cti] port"}
+        for name, host, port, kind in self._ports():
+            if owners[name] and not probes.port_free(host, port, kind):
+                who = probes.who_listens(port, udp=kind == socket.SOCK_DGRAM)
+                proto = "udp" if kind == socket.SOCK_DGRAM else "tcp"
+                raise StackError(
+                    f"{name} port {host}:{port}/{proto} is already taken by {who}; "
+                    f"fix: stop it, or change {keys[name]} in config/madoguchi.toml"
+                )
+
+    # -- parts --------------------------------------------------------------------------
+
+    def start_database(self, progress: Progress) -> str:
+        progress("PostgreSQL: starting")
+        try:
+            db = start_database(self.paths.var, port=DB_PORT, url=self.config.service.database.url)
+        except ClusterError as exc:
+            raise StackError(f"PostgreSQL: {exc}") from exc
+        progress(f"PostgreSQL: ready at {db.display_dsn}")
+        return db.dsn
+
+    def write_asterisk_config(self) -> list[str]:
+        return asterisk.assemble_etc(self.paths, render(self.config))
+
+    def start_asterisk(self, progress: Progress) -> None:
+        progress("Asterisk: starting in its namespace")
+        self.write_asterisk_config()
+        proc = asterisk.start(self.paths, self.paths.logs / "asterisk.log")
+        self.asterisk_pidfile.write_text(str(proc.pid))
+        ami = self.config.service.ami
+        _wait_until(
+            "Asterisk",
+            lambda: probes.ami_banner(ami.host, ami.port) is not None and self._fully_booted(proc.pid),
+            60,
+            lambda: proc.poll() is None,
+        )
+        progress(f"Asterisk: ready (SIP udp {self.config.service.sip.bind}:{self.config.service.sip.port}, AMI {ami.host}:{ami.port})")
+
+    def _fully_booted(self, pid: int) -> bool:
+        try:
+            out = asterisk.cli(self.paths, pid, "core waitfullybooted", timeout=10)
+            return "fully booted" in out.lower()
+        except StackError:
+            return False
+
+    def start_service(self, dsn: str, progress: Progress) -> None:
+        progress("madoguchi service: starting")
+        env = dict(os.environ)
+        env["MADOGUCHI_DATABASE_DSN"] = dsn
+        env["MADOGUCHI_CONFIG"] = str(self.paths.config)
+        env["MADOGUCHI_VAR"] = str(self.paths.var)
+        log = (self.paths.logs / "service.log").open("ab")
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "madoguchi", "serve"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        self.service_pidfile.write_text(str(proc.pid))
+        s = self.config.service
+        _wait_until(
+            "madoguchi service (see var/log/service.log)",
+            lambda: probes.tcp_listening(s.fastagi.host, s.fastagi.port)
+            and probes.http_health(s.cti.host, s.cti.port) is not None,
+            60,
+            lambda: proc.poll() is None,
+        )
+        progress(f"madoguchi service: ready (FastAGI {s.fastagi.host}:{s.fastagi.port}, CTI http://{s.cti.host}:{s.cti.port}/)")
+
+    # -- whole stack --------------------------------------------------------------------
+
+    def up(self, progress: Progress) -> None:
+        run_asterisk = self.asterisk_pid() is None
+        run_service = self.service_pid() is None
+        self.preflight(run_asterisk, run_service)
+        try:
+            dsn = self.start_database(progress)
+            if run_asterisk:
+                self.start_asterisk(progress)
+            else:
+                progress("Asterisk: already running")
+            if run_service:
+                self.start_service(dsn, progress)
+            else:
+                progress("madoguchi service: already running")
+        except BaseException:
+            # Nothing half-running: stop whatever this call started or found.
+            self.down(lambda _msg: None)
+            raise
+
+    def down(self, progress: Progress) -> None:
+        pid = self.service_pid()
+        if pid is not None:
+            progress("madoguchi service: stopping")
+            asterisk.stop(pid)
+        self.service_pidfile.unlink(missing_ok=True)
+        pid = self.asterisk_pid()
+        if pid is not None:
+            progress("Asterisk: stopping")
+            asterisk.stop(pid)
+        self.asterisk_pidfile.unlink(missing_ok=True)
+        cluster = self.cluster()
+        if cluster is not None and cluster.status().state == "running":
+            progress("PostgreSQL: stopping")
+            cluster.stop()
+
+    def status(self) -> list[PartStatus]:
+        s = self.config.service
+        parts: list[PartStatus] = []
+        cluster = self.cluster()
+        if cluster is None:
+            parts.append(PartStatus("database", True, "external server (DATABASE_URL / [database] url)"))
+        else:
+            st = cluster.status()
+            parts.append(PartStatus("database", st.state == "running", f"local cluster {st.state}: {st.detail}"))
+        apid = self.asterisk_pid()
+        if apid is None:
+            parts.append(PartStatus("asterisk", False, "not running (madoguchi up starts it)"))
+        elif probes.ami_banner(s.ami.host, s.ami.port) is None:
+            parts.append(PartStatus("asterisk", False, f"pid {apid} runs but AMI {s.ami.host}:{s.ami.port} does not answer"))
+        else:
+            parts.append(PartStatus("asterisk", True, f"pid {apid}, AMI {s.ami.host}:{s.ami.port} answers"))
+        spid = self.service_pid()
+        if spid is None:
+            parts.append(PartStatus("service", False, "not running (madoguchi up starts it)"))
+        else:
+            agi = probes.tcp_listening(s.fastagi.host, s.fastagi.port)
+            health = probes.http_health(s.cti.host, s.cti.port)
+            if not agi:
+                parts.append(PartStatus("service", False, f"pid {spid} runs but FastAGI {s.fastagi.host}:{s.fastagi.port} is not listening"))
+            elif health is None:
+                parts.append(PartStatus("service", False, f"pid {spid} runs but CTI {s.cti.host}:{s.cti.port} does not answer"))
+            else:
+                parts.append(PartStatus("service", True, f"pid {spid}, FastAGI and CTI answer"))
+                for name, ok in sorted((health.get("components") or {}).items()):
+                    parts.append(PartStatus(f"service.{name}", bool(ok.get("ok", False)) if isinstance(ok, dict) else bool(ok), str(ok)))
+        return parts
+
+
+def status_dict(parts: list[PartStatus]) -> dict[str, object]:
+    return {"ok": all(p.ok for p in parts), "parts": [asdict(p) for p in parts]}
+
+
+def wait_for_signal(stack: Stack, progress: Progress) -> int:
+    """Foreground supervision for `madoguchi run`: Ctrl-C (or a dead part) stops all."""
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    while not stopping:
+        time.sleep(0.5)
+        if stack.asterisk_pid() is None:
+            progress("Asterisk exited unexpectedly (see var/log/asterisk.log); stopping everything")
+            code = 1
+            break
+        if stack.service_pid() is None:
+            progress("madoguchi service exited unexpectedly (see var/log/service.log); stopping everything")
+            code = 1
+            break
+    stack.down(progress)
+    return code

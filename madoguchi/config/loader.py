@@ -263,10 +263,18 @@ def read_agents(
             entry.problem("password", "the SIP password is missing")
         pin = entry.string("pin", "", pattern=r"[0-9]{4,12}", pattern_hint="4 to 12 digits")
         skills = entry.int_map(
-            "skills", minimum=SKILL_LEVELS[0], maximum=SKILL_LEVELS[1], key_pattern=SKILL_NAME
+            "skills",
+            minimum=SKILL_LEVELS[0],
+            maximum=SKILL_LEVELS[1],
+            key_pattern=SKILL_NAME,
+            key_hint="letters, digits and _, starting with a letter (max 32)",
         )
         queues = entry.int_map(
-            "queues", minimum=QUEUE_LEVELS[0], maximum=QUEUE_LEVELS[1], key_pattern=QUEUE_NAME
+            "queues",
+            minimum=QUEUE_LEVELS[0],
+            maximum=QUEUE_LEVELS[1],
+            key_pattern=QUEUE_NAME,
+            key_hint=QUEUE_NAME_HINT,
         )
         entry.finish()
         if ident in agents:

@@ -242,16 +242,16 @@ class Table:
             return self.child(name, {})
         return self.child(name, value)
 
-    def int_map(self, name: str, *, minimum: int, maximum: int, key_pattern: str) -> dict[str, int]:
+    def int_map(
+        self, name: str, *, minimum: int, maximum: int, key_pattern: str, key_hint: str
+    ) -> dict[str, int]:
         """A table of name -> integer, e.g. skills = { lang_ja = 5 }."""
         sub = self.table(name)
         result: dict[str, int] = {}
         for entry, value in sub.data.items():
             sub.raw(entry)
             if not re.fullmatch(key_pattern, entry):
-                sub.problem(
-                    entry, "is not a valid name: use letters, digits and _, starting with a letter"
-                )
+                sub.problem(entry, f"'{entry}' is not a valid name: {key_hint}")
             elif isinstance(value, bool) or not isinstance(value, int):
                 sub.problem(entry, f"expected an integer, got {describe_type(value)}")
             elif not minimum <= value <= maximum:

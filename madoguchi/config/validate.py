@@ -53,7 +53,7 @@ def cross_checks(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
     yield from _number_references(config, config_dir)
     yield from _queue_rules(config, config_dir)
     yield from _passwords(config, config_dir)
-    yield from _ports(config, config_dir)
+    yield from _listeners(config, config_dir)
 
 
 def _agent_queue_references(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
@@ -207,9 +207,12 @@ def _passwords(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
             )
 
 
-def _ports(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
+def _listeners(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
     file = str(config_dir / SERVICE_FILE)
     service = config.service
+    if not is_loopback(service.ami.host):
+        # The generated AMI user only permits 127.0.0.1, and AMI must never face a network.
+        yield ConfigProblem(file, "ami.host", f"AMI must stay on loopback (got {service.ami.host})")
     # SIP is UDP today, but a TCP/TLS transport may share its port later: keep all distinct.
     listeners = [
         ("sip.port", service.sip.bind, service.sip.port),

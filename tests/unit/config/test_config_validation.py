@@ -373,3 +373,24 @@ def test_extra_checks_do_not_run_when_a_file_does_not_parse(config_dir: Path) ->
 
     check_config(config_dir, {}, extra_checks=[check])
     assert called == []
+
+
+def test_ami_must_stay_on_loopback(edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("madoguchi.toml", 'host = "127.0.0.1"\nport = 5038', 'host = "192.0.2.10"\nport = 5038')
+    assert only(problems_at("ami.host")).reason == "AMI must stay on loopback (got 192.0.2.10)"
+
+
+def test_invalid_skill_name(edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("agents.toml", "lang_en = 5", '"lang-en" = 5')
+    assert "'lang-en' is not a valid name" in only(problems_at("agent.2002.skills.lang-en")).reason
+
+
+def test_invalid_origin(edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("madoguchi.toml", "port = 8080", 'port = 8080\nallowed_origins = ["http://x.test/path"]')
+    assert "is not an origin" in only(problems_at("cti.allowed_origins[0]")).reason
+
+
+def test_database_url_is_never_echoed(edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("madoguchi.toml", "[cti]", '[database]\nurl = "mysql://user:hunter2@db/x"\n\n[cti]')
+    problem = only(problems_at("database.url"))
+    assert "hunter2" not in str(problem)

@@ -7,7 +7,7 @@ will, so the tests exercise the real fan-out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,7 +75,7 @@ class FakeCall:
 @dataclass
 class MemoryFloor:
     hub: Hub
-    clock: FakeClock
+    clock: Callable[[], float]
     agents: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: dict[str, FakeCall] = field(default_factory=dict)
     dispositions: dict[str, tuple[str, str, str]] = field(default_factory=dict)

@@ -6,7 +6,7 @@ import logging
 
 import aiohttp
 import pytest
-from conftest import TTL, Cti, receive
+from cti_harness import TTL, Cti, receive
 
 from cti.auth import Credential, StaticAuthenticator, TokenStore
 from cti.hub import CLOSE_LOGGED_OUT, CLOSE_TOKEN_EXPIRED

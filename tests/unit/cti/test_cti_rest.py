@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Cti, receive
+from cti_harness import Cti, receive
 
 from cti.commands import Dial, Disposition, Hold, Pause, Ready, Transfer, WrapupExtend
 

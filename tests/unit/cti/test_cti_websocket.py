@@ -10,7 +10,7 @@ import socket
 
 import aiohttp
 import pytest
-from conftest import Cti, MakeCti, receive, receive_type, wait_until
+from cti_harness import Cti, MakeCti, receive, receive_type, wait_until
 
 from cti.hub import CLOSE_SLOW_CONSUMER
 

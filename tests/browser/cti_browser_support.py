@@ -1,0 +1,65 @@
+"""Headless Chromium (Debian's /usr/bin/chromium) against an in-process CTI on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+# The in-memory ports are shared with the unit tests.
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "cti"))
+
+from cti_memory_ports import MemoryFloor, authenticator  # noqa: E402
+
+from cti.app import build_app  # noqa: E402
+from cti.hub import Hub  # noqa: E402
+from cti.server import start_cti  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+
+
+@dataclass
+class LiveCti:
+    url: str
+    hub: Hub
+    floor: MemoryFloor
+
+
+@pytest.fixture
+async def live_cti() -> AsyncIterator[LiveCti]:
+    clock = time.time  # real time: the pages count seconds in state
+    hub = Hub(clock=clock)
+    floor = MemoryFloor(hub, clock)
+    app = build_app(authenticator=authenticator(), commands=floor, state=floor, crm=floor,
+                    hub=hub, clock=clock)
+    runner: web.AppRunner = await start_cti(app, "127.0.0.1", 0)
+    host, port = runner.addresses[0][:2]
+    try:
+        yield LiveCti(f"http://{host}:{port}", hub, floor)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        pytest.skip("Debian's chromium is not installed")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -385,6 +385,12 @@ def read_queues(t: Table) -> dict[str, QueueConfig]:
                 pattern=_TARGET,
                 pattern_hint="use queue:<name>, voicemail or callback",
             ),
+            estimated_wait_above=over_t.integer(
+                "estimated_wait_above",
+                _DEFAULT_OVERFLOW.estimated_wait_above,
+                minimum=0,
+                maximum=86400,
+            ),
             when_no_agents=over_t.string(
                 "when_no_agents",
                 _DEFAULT_OVERFLOW.when_no_agents,
@@ -401,7 +407,7 @@ def read_queues(t: Table) -> dict[str, QueueConfig]:
                 "ring_timeout", _DEFAULT_QUEUE.ring_timeout, minimum=5, maximum=300
             ),
             wrapup=q.integer("wrapup", _DEFAULT_QUEUE.wrapup, minimum=0, maximum=3600),
-            max_wait=q.integer("max_wait", _DEFAULT_QUEUE.max_wait, minimum=10, maximum=86400),
+            max_wait=q.integer("max_wait", _DEFAULT_QUEUE.max_wait, minimum=0, maximum=86400),
             service_level=q.integer(
                 "service_level", _DEFAULT_QUEUE.service_level, minimum=1, maximum=3600
             ),

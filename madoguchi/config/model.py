@@ -132,6 +132,7 @@ class RelaxStep:
 class OverflowConfig:
     after: int = 0  # seconds in queue before overflowing; 0 = never
     target: str = "voicemail"  # "queue:<name>" | "voicemail" | "callback"
+    estimated_wait_above: int = 0  # on arrival: overflow if the estimated wait is longer; 0 = off
     when_no_agents: str = "wait"  # "wait" | "queue:<name>" | "voicemail" | "callback"
 
 
@@ -142,7 +143,7 @@ class QueueConfig:
     strategy: str = "longest_idle"
     ring_timeout: int = 15
     wrapup: int = 10
-    max_wait: int = 600
+    max_wait: int = 600  # 0 = no limit
     service_level: int = 20
     weight: int = 1
     announce_interval: int = 30

@@ -114,7 +114,7 @@ def _queue_rules(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:
                 if reason:
                     yield ConfigProblem(file, f"{key}.{subkey}", reason)
         yield from _overflow_rules(config, queue, file, key)
-        if queue.relax and queue.relax[-1].after >= queue.max_wait:
+        if queue.max_wait and queue.relax and queue.relax[-1].after >= queue.max_wait:
             yield ConfigProblem(
                 file,
                 f"{key}.relax[{len(queue.relax) - 1}].after",
@@ -153,7 +153,7 @@ def _overflow_rules(
             yield ConfigProblem(file, subkey, "overflow to voicemail but allow_voicemail = false")
         elif target == "callback" and not queue.allow_callback and _used(queue, field):
             yield ConfigProblem(file, subkey, "overflow to callback but allow_callback = false")
-    if queue.overflow.after and queue.overflow.after >= queue.max_wait:
+    if queue.max_wait and queue.overflow.after and queue.overflow.after >= queue.max_wait:
         yield ConfigProblem(
             file,
             f"{key}.overflow.after",
@@ -165,7 +165,9 @@ def _overflow_rules(
 
 def _used(queue: QueueConfig, field: str) -> bool:
     # The default target only matters when a time-based overflow is configured.
-    return field == "when_no_agents" or queue.overflow.after > 0
+    return field == "when_no_agents" or bool(
+        queue.overflow.after or queue.overflow.estimated_wait_above
+    )
 
 
 def _passwords(config: Config, config_dir: Path) -> Iterator[ConfigProblem]:

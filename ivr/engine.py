@@ -67,6 +67,9 @@ class Limits:
     type_ahead: int = 8  # keys kept from barge-in for the next menu or entry
 
 
+DEFAULT_LIMITS = Limits()
+
+
 class _OverLimit(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(what)
@@ -122,7 +125,7 @@ class IvrEngine:
         crm: Crm,
         calendar: Calendar,
         clock: Clock,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.flows = flows
         self.crm = crm

@@ -1,0 +1,379 @@
+"""Contact-center KPIs from ``calls`` and ``agent_state_intervals`` (definitions: docs/kpis.md).
+
+SQL returns additive raw counts and second sums per interval (``date_bin`` over local time,
+``generate_series`` so empty intervals appear); the ratios and averages are derived in Python by
+the pure helpers below, so that a period total is just the sum of its intervals' raw figures.
+
+Attribution: a call belongs to the interval in which it entered the queue (calls that never
+reached a queue: the interval in which they entered the IVR), whatever happens to it later.
+Agent state time is split exactly at interval boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+import asyncpg
+
+Interval = Literal["15min", "hour", "day"]
+INTERVALS: Final[Mapping[str, timedelta]] = {
+    "15min": timedelta(minutes=15),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+Dimension = Literal["queue", "agent", "total"]
+TOTAL_KEY: Final[str] = "*"
+
+DEFAULT_SERVICE_LEVEL_S: Final[float] = 20.0
+SHORT_ABANDON_S: Final[float] = 5.0
+BUSY_STATES: Final[tuple[str, ...]] = ("reserved", "on_call", "wrap_up")
+AVAILABLE_STATES: Final[tuple[str, ...]] = ("ready",)
+NOT_READY_STATES: Final[tuple[str, ...]] = ("not_ready",)
+
+
+@dataclass(frozen=True, slots=True)
+class RawCounts:
+    """Additive figures for one dimension key in one interval (or a sum of intervals)."""
+
+    offered: int = 0
+    answered: int = 0
+    answered_within_sl: int = 0
+    abandoned_ivr: int = 0
+    abandoned_queue: int = 0
+    abandoned_ringing: int = 0
+    short_abandons: int = 0
+    answer_wait_s: float = 0.0
+    handled: int = 0
+    talk_s: float = 0.0
+    wrap_s: float = 0.0
+    transferred: int = 0
+    callbacks: int = 0
+    busy_s: float = 0.0
+    ready_s: float = 0.0
+    not_ready_s: float = 0.0
+
+    def __add__(self, other: RawCounts) -> RawCounts:
+        return RawCounts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+# -- pure KPI math ---------------------------------------------------------------------------
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """``numerator / denominator``, or None when there is nothing to divide by."""
+    return None if denominator <= 0 else numerator / denominator
+
+
+def service_level(answered_within: int, offered: int, short_abandons: int) -> float | None:
+    """Answered within the threshold / (offered - short abandons). None when nothing counts."""
+    return ratio(answered_within, offered - short_abandons)
+
+
+def average_speed_of_answer(answer_wait_s: float, answered: int) -> float | None:
+    return ratio(answer_wait_s, answered)
+
+
+def average_handle_time(talk_s: float, wrap_s: float, handled: int) -> float | None:
+    """(talk + wrap-up) / calls handled (answered and ended)."""
+    return ratio(talk_s + wrap_s, handled)
+
+
+def occupancy(busy_s: float, ready_s: float) -> float | None:
+    """Time busy with calls / (busy + available); not-ready and logged-out time excluded."""
+    return ratio(busy_s, busy_s + ready_s)
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    """KPIs of one dimension key over one interval (``start`` None: the whole report period)."""
+
+    dimension: Dimension
+    key: str
+    start: datetime | None
+    end: datetime | None
+    raw: RawCounts
+
+    @property
+    def abandoned(self) -> int:
+        return self.raw.abandoned_ivr + self.raw.abandoned_queue + self.raw.abandoned_ringing
+
+    @property
+    def service_level(self) -> float | None:
+        return service_level(self.raw.answered_within_sl, self.raw.offered, self.raw.short_abandons)
+
+    @property
+    def asa_s(self) -> float | None:
+        return average_speed_of_answer(self.raw.answer_wait_s, self.raw.answered)
+
+    @property
+    def aht_s(self) -> float | None:
+        return average_handle_time(self.raw.talk_s, self.raw.wrap_s, self.raw.handled)
+
+    @property
+    def occupancy(self) -> float | None:
+        return occupancy(self.raw.busy_s, self.raw.ready_s)
+
+    @property
+    def transfer_rate(self) -> float | None:
+        return ratio(self.raw.transferred, self.raw.answered)
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return ratio(self.raw.abandoned_queue + self.raw.abandoned_ringing, self.raw.offered)
+
+
+def period_totals(rows: Iterable[KpiRow]) -> list[KpiRow]:
+    """One row per (dimension, key) summing all its intervals, in first-seen order."""
+    sums: dict[tuple[Dimension, str], RawCounts] = {}
+    for row in rows:
+        key = (row.dimension, row.key)
+        sums[key] = sums.get(key, RawCounts()) + row.raw
+    return [KpiRow(d, k, None, None, raw) for (d, k), raw in sums.items()]
+
+
+# -- SQL -------------------------------------------------------------------------------------
+
+_BUCKETS = """
+params AS (
+    SELECT $1::timestamptz AS t0, $2::timestamptz AS t1, $3::interval AS step, $4::text AS tz,
+           $5::timestamptz AS as_of
+),
+buckets AS (
+    SELECT b AS local_start,
+           b AT TIME ZONE p.tz AS bstart,
+           (b + p.step) AT TIME ZONE p.tz AS bend
+    FROM params p,
+         generate_series(date_bin(p.step, p.t0 AT TIME ZONE p.tz, TIMESTAMP '2000-01-01'),
+                         (p.t1 AT TIME ZONE p.tz) - interval '1 microsecond',
+                         p.step) AS b
+),
+span AS (SELECT min(bstart) AS lo, max(bend) AS hi FROM buckets)
+"""
+
+# $6 jsonb {queue: threshold seconds}, $7 default threshold, $8 short abandon seconds,
+# $9 text[] queues to list even without calls.
+QUEUE_SQL = f"""
+WITH {_BUCKETS},
+attributed AS (
+    SELECT c.*,
+           date_bin(p.step, coalesce(c.entered_queue_at, c.entered_ivr_at) AT TIME ZONE p.tz,
+                    TIMESTAMP '2000-01-01') AS local_start,
+           coalesce((($6::jsonb) ->> c.queue)::float8, $7::float8) AS sl_s,
+           extract(epoch FROM c.answered_at - c.entered_queue_at) AS wait_s
+    FROM calls c, params p, span s
+    WHERE coalesce(c.entered_queue_at, c.entered_ivr_at) >= s.lo
+      AND coalesce(c.entered_queue_at, c.entered_ivr_at) < s.hi
+),
+agg AS (
+    SELECT local_start,
+           CASE WHEN grouping(queue) = 1 THEN '{TOTAL_KEY}' ELSE coalesce(queue, '') END AS key,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL) AS offered,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL AND answered_at IS NOT NULL)
+               AS answered,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL AND wait_s <= sl_s)
+               AS answered_within_sl,
+           count(*) FILTER (WHERE outcome = 'abandoned_ivr') AS abandoned_ivr,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL AND outcome = 'abandoned_queue')
+               AS abandoned_queue,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL
+                            AND outcome = 'abandoned_ringing') AS abandoned_ringing,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL
+                            AND outcome IN ('abandoned_queue', 'abandoned_ringing')
+                            AND ended_at IS NOT NULL
+                            AND extract(epoch FROM ended_at - entered_queue_at) < $8::float8)
+               AS short_abandons,
+           coalesce(sum(wait_s) FILTER (WHERE entered_queue_at IS NOT NULL), 0)::float8
+               AS answer_wait_s,
+           count(*) FILTER (WHERE answered_at IS NOT NULL AND ended_at IS NOT NULL) AS handled,
+           coalesce(sum(extract(epoch FROM ended_at - answered_at))
+                    FILTER (WHERE answered_at IS NOT NULL), 0)::float8 AS talk_s,
+           coalesce(sum(extract(epoch FROM wrapup_ended_at - ended_at))
+                    FILTER (WHERE answered_at IS NOT NULL AND wrapup_ended_at >= ended_at), 0)
+               ::float8 AS wrap_s,
+           count(*) FILTER (WHERE answered_at IS NOT NULL AND transferred) AS transferred,
+           count(*) FILTER (WHERE callback) AS callbacks
+    FROM attributed
+    GROUP BY GROUPING SETS ((local_start, queue), (local_start))
+),
+dims AS (
+    SELECT key FROM agg WHERE key <> ''
+    UNION SELECT unnest($9::text[])
+    UNION SELECT '{TOTAL_KEY}'
+)
+SELECT b.bstart AS start, b.bend AS "end", d.key,
+       a.offered, a.answered, a.answered_within_sl, a.abandoned_ivr, a.abandoned_queue,
+       a.abandoned_ringing, a.short_abandons, a.answer_wait_s, a.handled, a.talk_s, a.wrap_s,
+       a.transferred, a.callbacks
+FROM buckets b CROSS JOIN dims d
+LEFT JOIN agg a ON a.local_start = b.local_start AND a.key = d.key
+ORDER BY b.bstart, d.key = '{TOTAL_KEY}', d.key
+"""  # noqa: S608 (only module constants are interpolated; every value is a bind parameter)
+
+# $6 text[] agents to list even without activity, $7 busy states, $8 available, $9 not ready.
+AGENT_SQL = f"""
+WITH {_BUCKETS},
+handled AS (
+    SELECT date_bin(p.step, coalesce(c.entered_queue_at, c.answered_at) AT TIME ZONE p.tz,
+                    TIMESTAMP '2000-01-01') AS local_start,
+           c.agent_id AS key,
+           count(*) AS answered,
+           count(*) FILTER (WHERE c.ended_at IS NOT NULL) AS handled,
+           coalesce(sum(extract(epoch FROM c.ended_at - c.answered_at)), 0)::float8 AS talk_s,
+           coalesce(sum(extract(epoch FROM c.wrapup_ended_at - c.ended_at))
+                    FILTER (WHERE c.wrapup_ended_at >= c.ended_at), 0)::float8 AS wrap_s,
+           count(*) FILTER (WHERE c.transferred) AS transferred
+    FROM calls c, params p, span s
+    WHERE c.answered_at IS NOT NULL AND c.agent_id IS NOT NULL
+      AND coalesce(c.entered_queue_at, c.answered_at) >= s.lo
+      AND coalesce(c.entered_queue_at, c.answered_at) < s.hi
+    GROUP BY 1, 2
+),
+clipped AS (
+    SELECT b.local_start, i.agent_id, i.state,
+           extract(epoch FROM least(coalesce(i.ended_at, p.as_of), b.bend)
+                              - greatest(i.started_at, b.bstart)) AS secs
+    FROM buckets b
+    CROSS JOIN params p
+    JOIN agent_state_intervals i
+      ON i.started_at < b.bend AND coalesce(i.ended_at, p.as_of) > b.bstart
+),
+states AS (
+    SELECT local_start,
+           CASE WHEN grouping(agent_id) = 1 THEN '{TOTAL_KEY}' ELSE agent_id END AS key,
+           coalesce(sum(secs) FILTER (WHERE state = ANY($7::text[])), 0)::float8 AS busy_s,
+           coalesce(sum(secs) FILTER (WHERE state = ANY($8::text[])), 0)::float8 AS ready_s,
+           coalesce(sum(secs) FILTER (WHERE state = ANY($9::text[])), 0)::float8 AS not_ready_s
+    FROM clipped WHERE secs > 0
+    GROUP BY GROUPING SETS ((local_start, agent_id), (local_start))
+),
+dims AS (
+    SELECT key FROM handled
+    UNION SELECT key FROM states
+    UNION SELECT unnest($6::text[])
+)
+SELECT b.bstart AS start, b.bend AS "end", d.key,
+       h.answered, h.handled, h.talk_s, h.wrap_s, h.transferred,
+       st.busy_s, st.ready_s, st.not_ready_s
+FROM buckets b CROSS JOIN dims d
+LEFT JOIN handled h ON h.local_start = b.local_start AND h.key = d.key
+LEFT JOIN states st ON st.local_start = b.local_start AND st.key = d.key
+WHERE d.key <> '{TOTAL_KEY}'
+ORDER BY b.bstart, d.key
+"""  # noqa: S608 (only module constants are interpolated; every value is a bind parameter)
+
+# Overall occupancy for the total rows (all agents), per interval.
+TOTAL_STATES_SQL = AGENT_SQL.replace(
+    f"WHERE d.key <> '{TOTAL_KEY}'", f"WHERE d.key = '{TOTAL_KEY}'"
+)
+
+
+def _raw(record: Mapping[str, Any]) -> RawCounts:
+    values: dict[str, Any] = {}
+    for f in fields(RawCounts):
+        value = record.get(f.name)
+        if value is not None:
+            values[f.name] = float(value) if f.type == "float" else int(value)
+    return RawCounts(**values)
+
+
+def _check_range(start: datetime, end: datetime, interval: str) -> timedelta:
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("report start and end must be timezone-aware")
+    if end <= start:
+        raise ValueError("report end must be after its start")
+    step = INTERVALS[interval]
+    if (end - start) / step > 5000:
+        raise ValueError(f"too many {interval} intervals between start and end (max 5000)")
+    return step
+
+
+async def kpi_rows(
+    conn: asyncpg.Connection,
+    start: datetime,
+    end: datetime,
+    interval: Interval,
+    *,
+    tz: str = "UTC",
+    service_levels: Mapping[str, float] | None = None,
+    default_service_level: float = DEFAULT_SERVICE_LEVEL_S,
+    short_abandon: float = SHORT_ABANDON_S,
+    queues: Sequence[str] = (),
+    agents: Sequence[str] = (),
+    as_of: datetime | None = None,
+) -> list[KpiRow]:
+    """KPI rows for every interval in [start, end) (widened to whole intervals, in ``tz``).
+
+    Rows: every queue seen or listed in ``queues``, every agent seen or listed in ``agents``,
+    and the total (key ``*``) for each interval. ``as_of`` closes open agent states (default now).
+    """
+    step = _check_range(start, end, interval)
+    async with conn.transaction(readonly=True):
+        # JIT compilation costs far more than these small aggregate queries ever save.
+        await conn.execute("SET LOCAL jit = off")
+        return await _kpi_rows(
+            conn,
+            start,
+            end,
+            step,
+            tz=tz,
+            service_levels=service_levels,
+            default_service_level=default_service_level,
+            short_abandon=short_abandon,
+            queues=queues,
+            agents=agents,
+            as_of=as_of,
+        )
+
+
+async def _kpi_rows(
+    conn: asyncpg.Connection,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    *,
+    tz: str,
+    service_levels: Mapping[str, float] | None,
+    default_service_level: float,
+    short_abandon: float,
+    queues: Sequence[str],
+    agents: Sequence[str],
+    as_of: datetime | None,
+) -> list[KpiRow]:
+    as_of_value = as_of or datetime.now(start.tzinfo)
+    base = (start, end, step, tz, as_of_value)
+    queue_records = await conn.fetch(
+        QUEUE_SQL,
+        *base,
+        json.dumps(dict(service_levels or {})),
+        float(default_service_level),
+        float(short_abandon),
+        list(queues),
+    )
+    states = (list(BUSY_STATES), list(AVAILABLE_STATES), list(NOT_READY_STATES))
+    agent_records = await conn.fetch(AGENT_SQL, *base, list(agents), *states)
+    total_states = {r["start"]: r for r in await conn.fetch(TOTAL_STATES_SQL, *base, [], *states)}
+    rows: list[KpiRow] = []
+    for r in queue_records:
+        raw = _raw(r)
+        dimension: Dimension = "total" if r["key"] == TOTAL_KEY else "queue"
+        if dimension == "total" and r["start"] in total_states:
+            s = total_states[r["start"]]
+            raw = replace(
+                raw,
+                busy_s=float(s["busy_s"] or 0),
+                ready_s=float(s["ready_s"] or 0),
+                not_ready_s=float(s["not_ready_s"] or 0),
+            )
+        rows.append(KpiRow(dimension, r["key"], r["start"], r["end"], raw))
+    rows.extend(KpiRow("agent", r["key"], r["start"], r["end"], _raw(r)) for r in agent_records)
+    order = {"queue": 0, "agent": 1, "total": 2}
+    rows.sort(key=lambda row: (order[row.dimension], row.key, row.start))
+    return rows

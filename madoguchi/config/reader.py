@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,8 @@ from madoguchi.config.errors import ConfigProblem, Severity
 # Characters that would let a value start a new line, a comment (;), a section ([...]),
 # or break out of a quoted caller-ID name in Asterisk's .conf syntax.
 ASTERISK_UNSAFE = frozenset('\r\n;[]"<>\\\x00')
+# Control characters and Unicode line/paragraph separators: some tools treat them as newlines.
+_LINE_LIKE = frozenset({"Cc", "Zl", "Zp"})
 
 
 def describe_type(value: object) -> str:
@@ -41,7 +44,9 @@ def describe_type(value: object) -> str:
 
 def unsafe_characters(text: str) -> str:
     """The characters of ``text`` that must never reach an Asterisk .conf file, listed."""
-    found = sorted({c for c in text if c in ASTERISK_UNSAFE or ord(c) < 32})
+    found = sorted(
+        {c for c in text if c in ASTERISK_UNSAFE or unicodedata.category(c) in _LINE_LIKE}
+    )
     return ", ".join(repr(c) for c in found)
 
 

@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from madoguchi.config import (
     GENERATED_FILES,
@@ -22,7 +24,7 @@ from madoguchi.config.model import frozen_map
 def sections(text: str) -> list[tuple[str, dict[str, str]]]:
     """Parse Asterisk .conf text the way Asterisk would: [name] then key=value lines."""
     result: list[tuple[str, dict[str, str]]] = []
-    for raw in text.splitlines():
+    for raw in text.split("\n"):  # Asterisk splits on \n only
         line = raw.split(";", 1)[0].strip()
         if not line:
             continue
@@ -114,6 +116,9 @@ def test_shipped_demo_agents(tmp_path: Path) -> None:
         ({"password": "abc;def-long"}, "agent.2001.password"),
         ({"password": "abc]def[long"}, "agent.2001.password"),
         ({"password": "line\nbreak"}, "agent.2001.password"),
+        ({"password": "nel\x85sep-long"}, "agent.2001.password"),
+        ({"name": "ls\u2028sep"}, "agent.2001.name"),
+        ({"password": "tab\there-long"}, "agent.2001.password"),
         ({"password": ""}, "agent.2001.password"),
         ({"id": "2001]\n[x"}, "agent.2001]\n[x.id"),
     ],
@@ -156,3 +161,29 @@ def test_write_generated_writes_nothing_when_unsafe(config: Config, tmp_path: Pa
     with pytest.raises(ConfigError):
         write_generated(dataclasses.replace(config, agents=frozen_map({"2001": bad})), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(min_size=1, max_size=30) | st.sampled_from(["a\x85b", "a\u2028b", "x\n[y]"]),
+    password=st.text(min_size=1, max_size=30),
+)
+def test_any_name_or_password_renders_safely_or_is_rejected(
+    config: Config, name: str, password: str
+) -> None:
+    agent = dataclasses.replace(config.agents["2001"], name=name, password=password)
+    hand_built = dataclasses.replace(config, agents=frozen_map({"2001": agent}))
+    try:
+        text = render(hand_built)["pjsip_agents.conf"]
+    except ConfigError:
+        return
+    # Accepted: the file holds exactly the three objects, with the values intact.
+    assert [(sec, opts["type"]) for sec, opts in sections(text)] == [
+        ("2001", "endpoint"),
+        ("2001-auth", "auth"),
+        ("2001", "aor"),
+    ]
+    assert by_type(text, "2001-auth", "auth")["password"] == password
+    assert by_type(text, "2001", "endpoint")["callerid"] == f'"{name}" <2001>'

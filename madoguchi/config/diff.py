@@ -56,6 +56,41 @@ class ConfigDiff:
     def empty(self) -> bool:
         return self == ConfigDiff()
 
+    def summary(self) -> list[str]:
+        """One line per kind of change, for the reload log (no secrets: field names only)."""
+        lines: list[str] = []
+
+        def named(what: str, items: tuple[str, ...]) -> None:
+            if items:
+                lines.append(f"{what}: {', '.join(items)}")
+
+        def fields(what: str, items: Mapping[str, tuple[str, ...]]) -> None:
+            if items:
+                detail = "; ".join(f"{k} ({', '.join(v)})" for k, v in items.items())
+                lines.append(f"{what}: {detail}")
+
+        named("queues added", self.queues_added)
+        named("queues removed", self.queues_removed)
+        fields("queues changed", self.queues_changed)
+        named("agents added", self.agents_added)
+        named("agents removed", self.agents_removed)
+        fields("agents changed", self.agents_changed)
+        named("supervisors changed", self.supervisors_changed)
+        if self.states_changed:
+            lines.append("agent states changed")
+        named("numbers added", self.numbers_added)
+        named("numbers removed", self.numbers_removed)
+        named("numbers changed", self.numbers_changed)
+        if self.calendar_changed:
+            lines.append("calendar changed")
+        named("IVR flows added", self.flows_added)
+        named("IVR flows removed", self.flows_removed)
+        named("service settings changed", self.service_changed)
+        named("needs a restart", self.restart_required)
+        named("Asterisk files rewritten", self.asterisk_files_changed)
+        named("Asterisk modules to reload", self.reload_modules)
+        return lines
+
 
 def _field_changes(old: Any, new: Any) -> tuple[str, ...]:
     return tuple(

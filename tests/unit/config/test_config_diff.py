@@ -96,3 +96,18 @@ def test_flows_added(config_dir: Path) -> None:
     (config_dir / "ivr" / "night.toml").write_text("", encoding="utf-8")
     diff = diff_config(old, load_config(config_dir, {}))
     assert diff.flows_added == ("night",)
+
+
+def test_summary_names_changes_but_no_secrets(config_dir: Path, edit: Edit) -> None:
+    old = load_config(config_dir, {})
+    edit("agents.toml", '"Zr4!mW8q-Lp"', '"New-Strong-Pass-9"')
+    edit("queues.toml", '"round_robin"', '"linear"')
+    summary = diff_config(old, load_config(config_dir, {})).summary()
+    assert summary == [
+        "queues changed: support (strategy)",
+        "agents changed: 2002 (password)",
+        "Asterisk files rewritten: pjsip_agents.conf",
+        "Asterisk modules to reload: res_pjsip.so",
+    ]
+    assert not any("New-Strong" in line for line in summary)
+    assert diff_config(old, old).summary() == []

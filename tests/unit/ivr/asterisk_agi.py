@@ -123,6 +123,18 @@ class FakeAsterisk:
     ) -> bool:
         """Run the call; True if the server spoke AGI at all (False: it hung up on us)."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local_addr)
+        spoke = await self.converse(reader, writer, env)
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except ConnectionResetError:
+            pass
+        return spoke
+
+    async def converse(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, env: bytes | None = None
+    ) -> bool:
+        """Send the environment, then answer commands until the other side closes."""
         writer.write(env if env is not None else environment())
         await writer.drain()
         spoke = False
@@ -140,10 +152,8 @@ class FakeAsterisk:
             argv = parse_args(line[:-1])
             self.commands.append(argv)
             writer.write((self.reply(argv) + "\n").encode())
-            await writer.drain()
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except ConnectionResetError:
-            pass
+            try:
+                await writer.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                break
         return spoke

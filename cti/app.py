@@ -13,9 +13,9 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from aiohttp import WSMsgType, hdrs, web
+from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
-from cti.auth import Session, TokenStore
+from cti.auth import LoginThrottle, Session, TokenStore
 from cti.commands import (
     CommandError,
     Disposition,
@@ -77,6 +77,7 @@ class _Ctx:
         self.crm = crm
         self.hub = hub
         self.tokens = tokens
+        self.throttle = LoginThrottle(clock)
         self.clock = clock
         self.allowed_origins = allowed_origins
         self.pause_reasons = pause_reasons
@@ -88,15 +89,19 @@ CTX: Final = web.AppKey("cti_ctx", _Ctx)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, error: str, message: str, field: str | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.field = status, error, message, field
+        self.headers = headers or {}
 
     def response(self) -> web.Response:
         body: dict[str, str] = {"error": self.error, "message": self.message}
         if self.field:
             body["field"] = self.field
-        headers = {hdrs.WWW_AUTHENTICATE: "Bearer"} if self.status == 401 else None
+        headers = dict(self.headers)
+        if self.status == 401:
+            headers[hdrs.WWW_AUTHENTICATE] = "Bearer"
         return web.json_response(body, status=self.status, headers=headers)
 
 
@@ -308,10 +313,17 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_request", "agent (or supervisor) id required", str(role))
     if not isinstance(password, str) or len(password) > 1024:
         raise ApiError(400, "bad_request", "password required", "password")
+    address = request.remote or "?"
+    wait = ctx.throttle.retry_after(address, f"{role}:{user_id}")
+    if wait is not None:
+        raise ApiError(429, "too_many_attempts", "too many wrong passwords; try later",
+                       headers={hdrs.RETRY_AFTER: str(int(wait) + 1)})
     principal = ctx.authenticator.authenticate(role, user_id, password)
     if principal is None:
+        ctx.throttle.failed(address, f"{role}:{user_id}")
         log.info("failed %s login for %r", role, user_id)
         raise ApiError(401, "bad_credentials", "wrong id or password")
+    ctx.throttle.succeeded(address, f"{role}:{user_id}")
     session = ctx.tokens.issue(principal)
     log.info("%s %s logged in to the desktop", role, principal.user_id)
     return web.json_response({
@@ -456,11 +468,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         if snapshot_seq is not None:
             snapshot: JsonObject
-            if principal.role is Role.SUPERVISOR:
-                snapshot = await ctx.state.wallboard_snapshot()
-            else:
-                snapshot = await ctx.state.agent_snapshot(principal.user_id)
-            ctx.hub.start_with_snapshot(conn, snapshot_seq, snapshot)
+            try:
+                if principal.role is Role.SUPERVISOR:
+                    snapshot = await ctx.state.wallboard_snapshot()
+                else:
+                    snapshot = await ctx.state.agent_snapshot(principal.user_id)
+                ctx.hub.start_with_snapshot(conn, snapshot_seq, snapshot)
+            except Exception:
+                # The desktop cannot start without its state; it will retry the connect.
+                log.exception("snapshot for %s %s failed", principal.role, principal.user_id)
+                await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"snapshot unavailable")
+                return ws
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
                 await _ws_command(ctx, conn, principal, msg.data)

@@ -85,3 +85,39 @@ class TokenStore:
         now = self._clock()
         for token in [t for t, s in self._sessions.items() if now >= s.expires_at]:
             del self._sessions[token]
+
+
+class LoginThrottle:
+    """Slows password guessing: after `max_failures` wrong passwords for one user id from
+    one address within `window` seconds, that pair is refused until the window passes.
+    (Keyed by address too, so nobody can lock an agent out from elsewhere.)"""
+
+    def __init__(self, clock: Clock, max_failures: int = 10, window: float = 300.0) -> None:
+        self._clock = clock
+        self._max = max_failures
+        self._window = window
+        self._failures: dict[tuple[str, str], list[float]] = {}
+
+    def _recent(self, key: tuple[str, str]) -> list[float]:
+        cutoff = self._clock() - self._window
+        times = [t for t in self._failures.get(key, []) if t > cutoff]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def retry_after(self, address: str, user: str) -> float | None:
+        """Seconds until this pair may try again, or None when it may try now."""
+        times = self._recent((address, user))
+        if len(times) < self._max:
+            return None
+        return max(1.0, times[0] + self._window - self._clock())
+
+    def failed(self, address: str, user: str) -> None:
+        if len(self._failures) > 100_000:  # bounded memory under a spray of ids
+            self._failures.clear()
+        self._failures.setdefault((address, user), []).append(self._clock())
+
+    def succeeded(self, address: str, user: str) -> None:
+        self._failures.pop((address, user), None)

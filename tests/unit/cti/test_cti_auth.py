@@ -162,3 +162,18 @@ def test_token_store_expiry_and_revoke() -> None:
     assert store.resolve(other.token) is None
     with pytest.raises(ValueError):
         TokenStore(lambda: 0.0, ttl=0)
+
+
+async def test_password_guessing_is_throttled_per_user(cti: Cti) -> None:
+    for _ in range(10):
+        resp = await cti.client.post("/api/login", json={"agent": "1001", "password": "guess"})
+        assert resp.status == 401
+    blocked = await cti.client.post("/api/login", json={"agent": "1001", "password": "pw1001"})
+    assert blocked.status == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    # Another agent is not affected, and the block lifts when the window has passed.
+    assert (await cti.client.post("/api/login", json={"agent": "1002",
+                                                      "password": "pw1002"})).status == 200
+    cti.clock.advance(301)
+    assert (await cti.client.post("/api/login", json={"agent": "1001",
+                                                      "password": "pw1001"})).status == 200

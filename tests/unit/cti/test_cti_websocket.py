@@ -311,3 +311,14 @@ async def test_supervisor_wallboard_snapshot_and_set_state_over_ws(cti: Cti) -> 
     await ws.send_str(json.dumps({"cmd": "hangup", "call_id": "c1"}))
     assert (await receive_type(ws, "error"))["error"] == "forbidden"
     await ws.close()
+
+
+async def test_snapshot_failure_closes_with_internal_error(cti: Cti) -> None:
+    async def broken(agent_id: str) -> dict[str, object]:
+        raise RuntimeError("state source down")
+
+    cti.floor.agent_snapshot = broken  # type: ignore[method-assign]
+    ws = await cti.ws(await cti.login("1001"))
+    msg = await ws.receive(timeout=5)
+    assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1011
+    await wait_until(lambda: cti.hub.connection_count == 0)

@@ -45,7 +45,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from acd.core.agent_state import STAFFED_STATES, AgentState, check_agent_transition
+from acd.core.agent_state import STAFFED_STATES, AgentState, AgentTrigger, next_agent_state
 from acd.core.call_state import CallOutcome, CallState, check_call_transition
 from acd.core.commands import (
     AgentStateChanged,
@@ -99,6 +99,7 @@ _ENDED_MEMORY = 50_000  # ended call ids remembered to recognise late events
 _CALLBACK_SUFFIX = ":callback"
 
 _S = AgentState
+_T = AgentTrigger
 _C = CallState
 
 
@@ -247,8 +248,8 @@ class Router:
                 out.append(RoutingWarning("", f"recovery: unknown agent {recovered.agent_id!r}"))
                 continue
             agent.reachable = recovered.reachable
-            target = _S.READY if recovered.not_ready_reason is None else _S.NOT_READY
-            router._agent_to(agent, target, now, out, "recovered", recovered.not_ready_reason)
+            trigger = _T.LOGIN if recovered.not_ready_reason is None else _T.LOGIN_PAUSED
+            router._agent_to(agent, trigger, now, out, "recovered", recovered.not_ready_reason)
         for rc in sorted(snapshot.calls, key=lambda c: (c.arrived_at, c.call_id)):
             if rc.call_id in router._calls:
                 out.append(RoutingWarning(rc.call_id, "recovery: duplicate call id"))
@@ -338,8 +339,8 @@ class Router:
         agent = self._agent(event.agent_id)
         if agent.removed:
             raise UnknownAgent(event.agent_id)
-        target = _S.READY if event.not_ready_reason is None else _S.NOT_READY
-        self._agent_to(agent, target, now, out, "login", event.not_ready_reason)
+        trigger = _T.LOGIN if event.not_ready_reason is None else _T.LOGIN_PAUSED
+        self._agent_to(agent, trigger, now, out, "login", event.not_ready_reason)
         self._route_agent(agent, now, out)
 
     def _on_ready(self, event: AgentReady, now: float, out: list[Command]) -> None:
@@ -351,7 +352,7 @@ class Router:
                 )
             agent.pending_reason = None  # cancels the pause requested during the call
             return
-        self._agent_to(agent, _S.READY, now, out, "ready")
+        self._agent_to(agent, _T.READY, now, out, "ready")
         agent.wrap_until = None
         self._route_agent(agent, now, out)
 
@@ -363,7 +364,7 @@ class Router:
             return
         previous = agent.state
         call_id = agent.call_id
-        self._agent_to(agent, _S.NOT_READY, now, out, "paused", reason)
+        self._agent_to(agent, _T.PAUSE, now, out, "paused", reason)
         agent.wrap_until = None
         if previous is _S.RESERVED and call_id is not None:
             self._withdraw_offer(agent, call_id, now, out, "agent_paused")
@@ -372,7 +373,7 @@ class Router:
         agent = self._agent(event.agent_id)
         previous = agent.state
         call_id = agent.call_id
-        self._agent_to(agent, _S.LOGGED_OUT, now, out, "logout")
+        self._agent_to(agent, _T.LOGOUT, now, out, "logout")
         agent.pending_reason = None
         agent.wrap_until = None
         if previous is _S.RESERVED and call_id is not None:
@@ -411,7 +412,7 @@ class Router:
         agent.reachable = event.reachable
         if not event.reachable and agent.state is _S.RESERVED and agent.call_id is not None:
             call_id = agent.call_id
-            self._agent_to(agent, _S.READY, now, out, "contact_unreachable")
+            self._agent_to(agent, _T.RING_CANCELLED, now, out, "contact_unreachable")
             self._withdraw_offer(agent, call_id, now, out, "contact_unreachable")
         self._refresh_agent(agent)
         self._route_agent(agent, now, out)
@@ -475,7 +476,7 @@ class Router:
                 for agent in rung:
                     out.append(CancelRing(call.call_id, agent.agent_id, "caller_hung_up"))
                     agent.call_id = None
-                    self._agent_to(agent, _S.READY, now, out, "caller_hung_up")
+                    self._agent_to(agent, _T.RING_CANCELLED, now, out, "caller_hung_up")
                 self._end_call(call, CallOutcome.ABANDONED_RINGING, now, out)
                 for agent in rung:
                     self._route_agent(agent, now, out)
@@ -502,7 +503,7 @@ class Router:
         queue = self._queues[call.queue] if call.queue in self._queues else None
         call.wrapup = queue.spec.wrapup if queue is not None else 0.0
         self._call_to(call, _C.CONNECTED, now, out, "answered", (agent.agent_id,))
-        self._agent_to(agent, _S.ON_CALL, now, out, "answered")
+        self._agent_to(agent, _T.ANSWER, now, out, "answered")
         agent.calls_answered += 1
         if queue is not None:
             waited = now - call.arrived_at
@@ -517,7 +518,7 @@ class Router:
         for other in others:
             out.append(CancelRing(call.call_id, other.agent_id, "answered_elsewhere"))
             other.call_id = None
-            self._agent_to(other, _S.READY, now, out, "answered_elsewhere")
+            self._agent_to(other, _T.RING_CANCELLED, now, out, "answered_elsewhere")
         for other in others:
             self._route_agent(other, now, out)
         self._drop_if_drained(call.queue)
@@ -535,7 +536,7 @@ class Router:
             return
         call.offered_to.remove(agent.agent_id)
         agent.call_id = None
-        self._agent_to(agent, _S.NOT_READY, now, out, f"ring_failed:{event.cause}", "no_answer")
+        self._agent_to(agent, _T.NO_ANSWER, now, out, f"ring_failed:{event.cause}", "no_answer")
         if not call.offered_to:
             self._requeue(call, now, out, "ring_failed")
 
@@ -629,7 +630,7 @@ class Router:
                 continue
             call_id = agent.call_id
             if agent.state is not _S.LOGGED_OUT:
-                self._agent_to(agent, _S.LOGGED_OUT, now, out, "removed_from_config")
+                self._agent_to(agent, _T.LOGOUT, now, out, "removed_from_config")
             if call_id is not None and call_id in self._calls:
                 call = self._calls[call_id]
                 out.append(CancelRing(call_id, agent.agent_id, "agent_removed"))
@@ -846,7 +847,7 @@ class Router:
         agents = [self._agents[agent_id] for agent_id in agent_ids]
         for agent in agents:
             agent.call_id = call.call_id
-            self._agent_to(agent, _S.RESERVED, now, out, "offered")
+            self._agent_to(agent, _T.OFFER, now, out, "offered")
         for agent in agents:
             out.append(PushToDesktop(agent.agent_id, info))
             out.append(
@@ -1149,7 +1150,7 @@ class Router:
     ) -> None:
         agent.call_id = None
         if wrapup > 0 or agent.removed:
-            self._agent_to(agent, _S.WRAP_UP, now, out, "call_ended")
+            self._agent_to(agent, _T.CALL_ENDED, now, out, "call_ended")
             agent.wrap_until = now + wrapup
             if wrapup > 0:
                 self._schedule_wrapup(agent, out)
@@ -1158,9 +1159,9 @@ class Router:
             return
         if agent.pending_reason is not None:
             reason, agent.pending_reason = agent.pending_reason, None
-            self._agent_to(agent, _S.NOT_READY, now, out, "pending_pause", reason)
+            self._agent_to(agent, _T.CALL_ENDED_PAUSED, now, out, "pending_pause", reason)
             return
-        self._agent_to(agent, _S.READY, now, out, "call_ended")
+        self._agent_to(agent, _T.CALL_ENDED_NO_WRAPUP, now, out, "call_ended")
         self._route_agent(agent, now, out)
 
     def _schedule_wrapup(self, agent: AgentRecord, out: list[Command]) -> None:
@@ -1174,13 +1175,13 @@ class Router:
     def _end_wrapup(self, agent: AgentRecord, now: float, out: list[Command], trigger: str) -> None:
         agent.wrap_until = None
         if agent.removed:
-            self._agent_to(agent, _S.LOGGED_OUT, now, out, "removed_from_config")
+            self._agent_to(agent, _T.LOGOUT, now, out, "removed_from_config")
             self._after_logout(agent, now, out)
         elif agent.pending_reason is not None:
             reason, agent.pending_reason = agent.pending_reason, None
-            self._agent_to(agent, _S.NOT_READY, now, out, "pending_pause", reason)
+            self._agent_to(agent, _T.WRAPUP_ENDED_PAUSED, now, out, "pending_pause", reason)
         else:
-            self._agent_to(agent, _S.READY, now, out, trigger)
+            self._agent_to(agent, _T.WRAPUP_ENDED, now, out, trigger)
             self._route_agent(agent, now, out)
 
     # ---- transitions --------------------------------------------------------------------
@@ -1188,23 +1189,22 @@ class Router:
     def _agent_to(
         self,
         agent: AgentRecord,
-        target: AgentState,
+        trigger: AgentTrigger,
         now: float,
         out: list[Command],
-        trigger: str,
+        cause: str,
         reason: str | None = None,
     ) -> None:
-        check_agent_transition(agent.agent_id, agent.state, target, trigger)
+        """Take the transition ``trigger`` (raises if the table forbids it) and record it."""
+        target = next_agent_state(agent.agent_id, agent.state, trigger)
         old = agent.state
         agent.state = target
-        agent.reason = reason if target is _S.NOT_READY else None
+        agent.reason = (reason or "not_ready") if target is _S.NOT_READY else None
         agent.since = now
         if target is _S.READY:
             agent.idle_since = now
         out.append(
-            AgentStateChanged(
-                agent.agent_id, old, target, agent.reason, now, trigger, agent.call_id
-            )
+            AgentStateChanged(agent.agent_id, old, target, agent.reason, now, cause, agent.call_id)
         )
         self._refresh_agent(agent)
 
@@ -1250,16 +1250,8 @@ class Router:
                 call.call_id, None, _C.CONNECTED, call.queue, now, "recovered", (agent_id,)
             )
         )
-        # Recovery restores a state rather than taking a transition: set it directly.
-        old = agent.state
-        agent.state = _S.ON_CALL
-        agent.reason = None
-        agent.since = now
         agent.call_id = call.call_id
-        out.append(
-            AgentStateChanged(agent_id, old, _S.ON_CALL, None, now, "recovered", call.call_id)
-        )
-        self._refresh_agent(agent)
+        self._agent_to(agent, _T.RECOVERED_ON_CALL, now, out, "recovered")
 
     # ---- timers -------------------------------------------------------------------------
 
@@ -1301,7 +1293,7 @@ class Router:
                 for agent in rung:
                     out.append(CancelRing(call.call_id, agent.agent_id, "ring_timeout"))
                     agent.call_id = None
-                    self._agent_to(agent, _S.NOT_READY, when, out, "ring_timeout", "no_answer")
+                    self._agent_to(agent, _T.NO_ANSWER, when, out, "ring_timeout", "no_answer")
                 self._requeue(call, when, out, "ring_timeout")
             case TimerKind.RELAX:
                 call.stage = queue.stage_at(when, call.queue_entered_at)

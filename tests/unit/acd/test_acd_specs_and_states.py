@@ -17,19 +17,27 @@ from acd.core import (
     SpecError,
     Strategy,
 )
-from acd.core.agent_state import check_agent_transition
+from acd.core.agent_state import AgentTrigger, next_agent_state
 from acd.core.call_state import check_call_transition
 
 
-def test_agent_table_is_enforced_for_every_pair() -> None:
+def test_agent_table_is_enforced_for_every_state_and_trigger() -> None:
     for current in AgentState:
-        for target in AgentState:
-            if target in AGENT_TRANSITIONS[current]:
-                check_agent_transition("1001", current, target, "test")
+        for trigger in AgentTrigger:
+            target = AGENT_TRANSITIONS.get((current, trigger))
+            if target is not None:
+                assert next_agent_state("1001", current, trigger) is target
             else:
                 with pytest.raises(IllegalAgentTransition) as caught:
-                    check_agent_transition("1001", current, target, "test")
-                assert caught.value.current == current and caught.value.target == target
+                    next_agent_state("1001", current, trigger)
+                assert caught.value.current == current and caught.value.trigger == trigger
+
+
+def test_agent_requests_cannot_hijack_a_ringing_or_talking_agent() -> None:
+    for trigger in (AgentTrigger.LOGIN, AgentTrigger.READY):
+        for busy in (AgentState.RESERVED, AgentState.ON_CALL):
+            assert (busy, trigger) not in AGENT_TRANSITIONS
+    assert (AgentState.ON_CALL, AgentTrigger.LOGOUT) not in AGENT_TRANSITIONS
 
 
 def test_call_table_is_enforced_for_every_pair() -> None:

@@ -14,6 +14,7 @@ const view = {
   agent: null, // last agent.state payload
   call: null, // current call (call.offered payload + state, on_hold, consulting)
   wrapupCallId: null,
+  saved: new Set(), // call ids whose disposition was saved from this desktop
   recent: [],
 };
 
@@ -227,7 +228,8 @@ function renderCall() {
 function renderWrapup() {
   const id = view.wrapupCallId || (view.call && view.call.call_id);
   const node = $("wrapup-for");
-  node.textContent = id ? `Call / 通話 ${id}` : "No call to wrap up / 対象の通話なし";
+  node.textContent = !id ? "No call to wrap up / 対象の通話なし"
+    : `Call / 通話 ${id}${view.saved.has(id) ? " — saved / 保存済み" : ""}`;
   $("btn-save").disabled = !id;
 }
 
@@ -295,7 +297,9 @@ async function saveDisposition() {
   const res = await act(() => api(`/api/calls/${encodeURIComponent(id)}/disposition`, { method: "POST", token: token(), body: { code, notes } }), "Saved / 保存しました");
   if (res) {
     for (const r of view.recent) if (r.call_id === id) { r.disposition = code; r.notes = notes; }
+    view.saved.add(id);
     $("disp-notes").value = "";
+    renderWrapup();
     renderRecent();
   }
 }

@@ -141,7 +141,7 @@ def read_service(t: Table) -> ServiceConfig:
             pattern=r"[A-Za-z0-9_.-]{1,64}",
             pattern_hint="letters, digits, _ . - (max 64)",
         ),
-        secret=ami_t.string("secret", "", asterisk_safe=True),
+        secret=ami_t.string("secret", "", asterisk_safe=True, secret=True),
     )
     if not ami.secret and not _reported(ami_t, "secret"):
         ami_t.problem(
@@ -258,10 +258,12 @@ def read_agents(
             continue
         ident, entry = found
         name = entry.string("name", ident, required=True, non_empty=True, asterisk_safe=True)
-        password = entry.string("password", "", asterisk_safe=True)
+        password = entry.string("password", "", asterisk_safe=True, secret=True)
         if not password and not _reported(entry, "password"):
             entry.problem("password", "the SIP password is missing")
-        pin = entry.string("pin", "", pattern=r"[0-9]{4,12}", pattern_hint="4 to 12 digits")
+        pin = entry.string(
+            "pin", "", pattern=r"[0-9]{4,12}", pattern_hint="4 to 12 digits", secret=True
+        )
         skills = entry.int_map(
             "skills",
             minimum=SKILL_LEVELS[0],
@@ -298,7 +300,7 @@ def read_agents(
             continue
         ident, entry = found
         name = entry.string("name", ident, non_empty=True)
-        password = entry.string("password", "")
+        password = entry.string("password", "", secret=True)
         if not password:
             entry.problem("password", "the supervisor password is missing")
         entry.finish()

@@ -43,7 +43,7 @@ class AmiConfig:
     host: str = "127.0.0.1"
     port: int = 5038
     user: str = "madoguchi"
-    secret: str = ""
+    secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)

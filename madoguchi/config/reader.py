@@ -136,7 +136,9 @@ class Table:
         required: bool = False,
         non_empty: bool = False,
         asterisk_safe: bool = False,
+        secret: bool = False,
     ) -> str:
+        """A string (after ${ENV} substitution); ``secret`` values are never echoed."""
         value = self.raw(name)
         if value is None:
             if required:
@@ -157,6 +159,7 @@ class Table:
             pattern_hint=pattern_hint,
             non_empty=non_empty,
             asterisk_safe=asterisk_safe,
+            secret=secret,
         )
 
     def check_string(
@@ -170,6 +173,7 @@ class Table:
         pattern_hint: str = "",
         non_empty: bool = False,
         asterisk_safe: bool = False,
+        secret: bool = False,
     ) -> str:
         if non_empty and not text.strip():
             self.problem(name, "must not be empty")
@@ -186,9 +190,8 @@ class Table:
                 )
                 return default
         if pattern is not None and not re.fullmatch(pattern, text):
-            self.problem(
-                name, f"'{text}' is not valid{': ' + pattern_hint if pattern_hint else ''}"
-            )
+            shown = "the value" if secret else f"'{text}'"
+            self.problem(name, f"{shown} is not valid{': ' + pattern_hint if pattern_hint else ''}")
             return default
         return text
 

@@ -394,3 +394,15 @@ def test_database_url_is_never_echoed(edit: Edit, problems_at: ProblemsAt) -> No
     edit("madoguchi.toml", "[cti]", '[database]\nurl = "mysql://user:hunter2@db/x"\n\n[cti]')
     problem = only(problems_at("database.url"))
     assert "hunter2" not in str(problem)
+
+
+def test_secrets_are_never_echoed(config_dir: Path, edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("agents.toml", 'pin = "2001"', 'pin = "12x4"')
+    assert "12x4" not in str(only(problems_at("agent.2001.pin")))
+
+
+def test_config_repr_hides_secrets(config_dir: Path) -> None:
+    text = repr(load_config(config_dir, {}))
+    assert "山田 花子" in text
+    for secret in ("s3cret-for-tests", "Kq7-vX9p-2001z", "Long-Enough-Pass-1"):
+        assert secret not in text

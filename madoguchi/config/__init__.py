@@ -7,6 +7,8 @@ Public API (see docs/configuration.md):
 * ``render(config) -> dict[str, str]`` and ``write_generated(config, out_dir) -> list[str]``
 * ``diff_config(old, new) -> ConfigDiff``
 * ``main_check(dir, *, extra_checks=()) -> int`` (prints problems; non-zero on error)
+* ``madoguchi.config.acd.queue_specs(config)`` / ``agent_specs(config)``: the ACD's specs
+  (a separate module so this package does not import the ACD)
 """
 
 from madoguchi.config.asterisk import GENERATED_FILES, RELOAD_MODULES, render, write_generated

@@ -52,8 +52,9 @@ def cmd_up(paths: Paths, foreground: bool) -> int:
     s = stack.config.service
     _say("")
     _say("madoguchi is up.")
-    _say(f"  Call the IVR:        sip:100@{s.sip.bind}:{s.sip.port}   (straight to the support queue: sip:200@...)")
-    _say(f"  Agents (SIP):        user 1001..1004, password pw<ext>, registrar {s.sip.bind}:{s.sip.port} (UDP)")
+    sip = f"{s.sip.bind}:{s.sip.port}"
+    _say(f"  Call the IVR:        sip:100@{sip}   (straight to the support queue: sip:200@{sip})")
+    _say(f"  Agents (SIP):        user 1001..1004, password pw<ext>, registrar {sip} (UDP)")
     _say(f"  Agent desktop:       http://{s.cti.host}:{s.cti.port}/")
     _say(f"  Supervisor wallboard: http://{s.cti.host}:{s.cti.port}/wallboard")
     if not foreground:
@@ -85,7 +86,11 @@ def cmd_status(paths: Paths, as_json: bool) -> int:
 
 
 def cmd_logs(paths: Paths, follow: bool, lines: int) -> int:
-    files = [paths.logs / "service.log", paths.logs / "asterisk.log", paths.asterisk_var / "log" / "messages.log"]
+    files = [
+        paths.logs / "service.log",
+        paths.logs / "asterisk.log",
+        paths.asterisk_var / "log" / "messages.log",
+    ]
     existing = [str(f) for f in files if f.exists()]
     if not existing:
         return _fail("no logs yet (madoguchi up writes them to var/log)")
@@ -116,6 +121,19 @@ def cmd_reload(paths: Paths) -> int:
     return 0
 
 
+def cmd_asterisk_config(paths: Paths) -> int:
+    """Assemble Asterisk's etc dir (static + generated) without starting anything."""
+    from madoguchi.config import render
+    from madoguchi.stack.asterisk import assemble_etc
+
+    try:
+        changed = assemble_etc(paths, render(_load(paths)))
+    except ConfigError as exc:
+        return _fail(f"invalid configuration:\n{exc}")
+    _say(f"wrote {paths.asterisk_var / 'etc'} ({len(changed)} files changed)")
+    return 0
+
+
 def cmd_config_check(paths: Paths, directory: Path | None) -> int:
     from madoguchi.service_config import extra_checks
 
@@ -141,7 +159,9 @@ def cmd_report(paths: Paths, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madoguchi", description="Contact-center core on Asterisk")
+    parser = argparse.ArgumentParser(
+        prog="madoguchi", description="Contact-center core on Asterisk"
+    )
     parser.add_argument("--config", type=Path, default=None, help="config dir (default: ./config)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the stack detached; returns when healthy")
@@ -154,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("-n", "--lines", type=int, default=50)
     sub.add_parser("serve", help="run the Python service alone (FastAGI, ACD, CTI, DB writer)")
     sub.add_parser("reload", help="validate and apply the config without dropping calls")
+    sub.add_parser("asterisk-config", help="write Asterisk's etc dir from config/ (containers)")
     cfg = sub.add_parser("config", help="configuration tools")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
     chk = cfg_sub.add_parser("check", help="validate a config dir")
@@ -186,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_serve(paths)
         case "reload":
             return cmd_reload(paths)
+        case "asterisk-config":
+            return cmd_asterisk_config(paths)
         case "config":
             return cmd_config_check(paths, args.dir)
         case "report":

@@ -272,8 +272,7 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
       Max-Forwards: 70
       Content-Length: 0"""
             parts += [
-                f'  <recv request="BYE" timeout="{int(talk_ms)}" ontimeout="hangup"'
-                ' next="byeok"/>',
+                f'  <recv request="BYE" timeout="{int(talk_ms)}" ontimeout="hangup" next="byeok"/>',
                 '  <label id="hangup"/>',
                 f'  <send retrans="500">\n    {_cdata(bye)}\n  </send>',
                 '  <recv response="200" next="end"/>',
@@ -341,9 +340,17 @@ def _run_sipp(
         scenario = workdir / "scenario.xml"
         scenario.write_text(scenario_xml, encoding="utf-8")
     cmd = [
-        SIPP, target, "-sf", str(scenario), "-i", "127.0.0.1", "-nostdin",
-        "-trace_err", "-trace_logs", *args,
-    ]  # fmt: skip
+        SIPP,
+        target,
+        "-sf",
+        str(scenario),
+        "-i",
+        "127.0.0.1",
+        "-nostdin",
+        "-trace_err",
+        "-trace_logs",
+        *args,
+    ]
     stdout = (workdir / "stdout.txt").open("wb")
     try:
         proc = subprocess.Popen(
@@ -386,11 +393,27 @@ class SippAgent:
             self.workdir / f"register-{self.extension}-{time.monotonic_ns()}",
             SCENARIOS / "register.xml",
             [
-                "-m", "1", "-p", "0", "-timeout", "10", "-timeout_error",
-                "-key", "user", self.extension, "-key", "contact_port", str(self.port),
-                "-key", "expires", str(expires),
-                "-au", self.extension, "-ap", self.password if password is None else password,
-            ],  # fmt: skip
+                "-m",
+                "1",
+                "-p",
+                "0",
+                "-timeout",
+                "10",
+                "-timeout_error",
+                "-key",
+                "user",
+                self.extension,
+                "-key",
+                "contact_port",
+                str(self.port),
+                "-key",
+                "expires",
+                str(expires),
+                "-au",
+                self.extension,
+                "-ap",
+                self.password if password is None else password,
+            ],
             self.server,
         )
         return reg.wait(timeout=20)
@@ -421,10 +444,22 @@ def place_calls(
     SIPp exits 0 when every call followed the script, non-zero otherwise.
     """
     args = [
-        "-s", script.number, "-m", str(count), "-r", str(rate), "-rp", "1000",
-        "-p", str(local_port), "-timeout", str(int(timeout_s)), "-timeout_error",
-        "-max_recv_loops", "1000",
-    ]  # fmt: skip
+        "-s",
+        script.number,
+        "-m",
+        str(count),
+        "-r",
+        str(rate),
+        "-rp",
+        "1000",
+        "-p",
+        str(local_port),
+        "-timeout",
+        str(int(timeout_s)),
+        "-timeout_error",
+        "-max_recv_loops",
+        "1000",
+    ]
     if concurrent:
         args += ["-l", str(concurrent)]
     if media_port:

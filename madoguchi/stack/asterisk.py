@@ -70,7 +70,9 @@ def check_rootfs(paths: Paths) -> None:
         )
     for tool in ("unshare", "chroot", "mount"):
         if shutil.which(tool) is None:
-            raise StackError(f"`{tool}` is missing; fix: apt-get install util-linux coreutils mount")
+            raise StackError(
+                f"`{tool}` is missing; fix: apt-get install util-linux coreutils mount"
+            )
 
 
 def _prepare_dirs(paths: Paths) -> None:
@@ -94,9 +96,16 @@ def launch_command(paths: Paths) -> list[str]:
         f" -C {INNER_VAR}/etc/asterisk.conf"
     )
     return [
-        "unshare", "--mount", "--pid", "--fork", "--kill-child=SIGTERM",
-        f"--mount-proc={root}/proc", "/bin/sh", "-c", inner,
-    ]  # fmt: skip
+        "unshare",
+        "--mount",
+        "--pid",
+        "--fork",
+        "--kill-child=SIGTERM",
+        f"--mount-proc={root}/proc",
+        "/bin/sh",
+        "-c",
+        inner,
+    ]
 
 
 def start(paths: Paths, log_file: Path) -> subprocess.Popen[bytes]:
@@ -121,9 +130,19 @@ def cli(paths: Paths, pid: int, command: str, timeout: float = 20.0) -> str:
     child = _namespace_child(pid)
     result = subprocess.run(
         [
-            "nsenter", "-t", str(child), "-m", "-p", "chroot", str(paths.rootfs),
-            "/usr/sbin/asterisk", "-C", f"{INNER_VAR}/etc/asterisk.conf", "-rx", command,
-        ],  # fmt: skip
+            "nsenter",
+            "-t",
+            str(child),
+            "-m",
+            "-p",
+            "chroot",
+            str(paths.rootfs),
+            "/usr/sbin/asterisk",
+            "-C",
+            f"{INNER_VAR}/etc/asterisk.conf",
+            "-rx",
+            command,
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,

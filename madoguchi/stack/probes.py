@@ -31,7 +31,7 @@ def ami_banner(host: str, port: int, timeout: float = 2.0) -> str | None:
 def http_health(host: str, port: int, timeout: float = 2.0) -> dict[str, object] | None:
     url = f"http://{host}:{port}/api/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback URL we build
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             body = json.loads(resp.read().decode("utf-8"))
     except (OSError, urllib.error.URLError, ValueError):
         return None
@@ -56,7 +56,7 @@ def who_listens(port: int, udp: bool = False) -> str:
     """Best effort: 'pid 123 (name)' of the process bound to the port, for error messages."""
     table = "/proc/net/udp" if udp else "/proc/net/tcp"
     try:
-        lines = open(table, encoding="ascii").read().splitlines()[1:]  # noqa: SIM115
+        lines = open(table, encoding="ascii").read().splitlines()[1:]
     except OSError:
         return "another process"
     inodes = {
@@ -73,7 +73,7 @@ def who_listens(port: int, udp: bool = False) -> str:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 link = os.readlink(f"/proc/{pid}/fd/{fd}")
                 if link.startswith("socket:[") and link[8:-1] in inodes:
-                    name = open(f"/proc/{pid}/comm", encoding="utf-8").read().strip()  # noqa: SIM115
+                    name = open(f"/proc/{pid}/comm", encoding="utf-8").read().strip()
                     return f"pid {pid} ({name})"
         except OSError:
             continue

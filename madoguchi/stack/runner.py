@@ -53,7 +53,9 @@ def _read_pid(path: Path) -> int | None:
     return None if state == "Z" else pid
 
 
-def _wait_until(what: str, check: Callable[[], bool], timeout: float, alive: Callable[[], bool]) -> None:
+def _wait_until(
+    what: str, check: Callable[[], bool], timeout: float, alive: Callable[[], bool]
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -105,8 +107,18 @@ class Stack:
 
     def preflight(self, for_asterisk: bool, for_service: bool) -> None:
         asterisk.check_rootfs(self.paths)
-        owners = {"SIP": for_asterisk, "AMI": for_asterisk, "FastAGI": for_service, "CTI": for_service}
-        keys = {"SIP": "[sip] port", "AMI": "[ami] port", "FastAGI": "[fastagi] port", "CTI": "[cti] port"}
+        owners = {
+            "SIP": for_asterisk,
+            "AMI": for_asterisk,
+            "FastAGI": for_service,
+            "CTI": for_service,
+        }
+        keys = {
+            "SIP": "[sip] port",
+            "AMI": "[ami] port",
+            "FastAGI": "[fastagi] port",
+            "CTI": "[cti] port",
+        }
         for name, host, port, kind in self._ports():
             if owners[name] and not probes.port_free(host, port, kind):
                 who = probes.who_listens(port, udp=kind == socket.SOCK_DGRAM)
@@ -138,11 +150,16 @@ class Stack:
         ami = self.config.service.ami
         _wait_until(
             "Asterisk",
-            lambda: probes.ami_banner(ami.host, ami.port) is not None and self._fully_booted(proc.pid),
+            lambda: (
+                probes.ami_banner(ami.host, ami.port) is not None and self._fully_booted(proc.pid)
+            ),
             60,
             lambda: proc.poll() is None,
         )
-        progress(f"Asterisk: ready (SIP udp {self.config.service.sip.bind}:{self.config.service.sip.port}, AMI {ami.host}:{ami.port})")
+        progress(
+            f"Asterisk: ready (SIP udp {self.config.service.sip.bind}:"
+            f"{self.config.service.sip.port}, AMI {ami.host}:{ami.port})"
+        )
 
     def _fully_booted(self, pid: int) -> bool:
         try:
@@ -173,12 +190,16 @@ class Stack:
         s = self.config.service
         _wait_until(
             "madoguchi service (see var/log/service.log)",
-            lambda: probes.tcp_listening(s.fastagi.host, s.fastagi.port)
-            and probes.http_health(s.cti.host, s.cti.port) is not None,
+            lambda: (
+                probes.tcp_listening(s.fastagi.host, s.fastagi.port)
+                and probes.http_health(s.cti.host, s.cti.port) is not None
+            ),
             60,
             lambda: proc.poll() is None,
         )
-        progress(f"madoguchi service: ready (FastAGI {s.fastagi.host}:{s.fastagi.port}, CTI http://{s.cti.host}:{s.cti.port}/)")
+        progress(
+            f"madoguchi service: ready (FastAGI {s.fastagi.host}:{s.fastagi.port}, CTI http://{s.cti.host}:{s.cti.port}/)"
+        )
 
     # -- whole stack --------------------------------------------------------------------
 
@@ -222,17 +243,31 @@ class Stack:
         parts: list[PartStatus] = []
         cluster = self.cluster()
         if cluster is None:
-            parts.append(PartStatus("database", True, "external server (DATABASE_URL / [database] url)"))
+            parts.append(
+                PartStatus("database", True, "external server (DATABASE_URL / [database] url)")
+            )
         else:
             st = cluster.status()
-            parts.append(PartStatus("database", st.state == "running", f"local cluster {st.state}: {st.detail}"))
+            parts.append(
+                PartStatus(
+                    "database", st.state == "running", f"local cluster {st.state}: {st.detail}"
+                )
+            )
         apid = self.asterisk_pid()
         if apid is None:
             parts.append(PartStatus("asterisk", False, "not running (madoguchi up starts it)"))
         elif probes.ami_banner(s.ami.host, s.ami.port) is None:
-            parts.append(PartStatus("asterisk", False, f"pid {apid} runs but AMI {s.ami.host}:{s.ami.port} does not answer"))
+            parts.append(
+                PartStatus(
+                    "asterisk",
+                    False,
+                    f"pid {apid} runs but AMI {s.ami.host}:{s.ami.port} does not answer",
+                )
+            )
         else:
-            parts.append(PartStatus("asterisk", True, f"pid {apid}, AMI {s.ami.host}:{s.ami.port} answers"))
+            parts.append(
+                PartStatus("asterisk", True, f"pid {apid}, AMI {s.ami.host}:{s.ami.port} answers")
+            )
         spid = self.service_pid()
         if spid is None:
             parts.append(PartStatus("service", False, "not running (madoguchi up starts it)"))
@@ -240,13 +275,32 @@ class Stack:
             agi = probes.tcp_listening(s.fastagi.host, s.fastagi.port)
             health = probes.http_health(s.cti.host, s.cti.port)
             if not agi:
-                parts.append(PartStatus("service", False, f"pid {spid} runs but FastAGI {s.fastagi.host}:{s.fastagi.port} is not listening"))
+                parts.append(
+                    PartStatus(
+                        "service",
+                        False,
+                        f"pid {spid} runs but FastAGI {s.fastagi.host}:{s.fastagi.port}"
+                        " is not listening",
+                    )
+                )
             elif health is None:
-                parts.append(PartStatus("service", False, f"pid {spid} runs but CTI {s.cti.host}:{s.cti.port} does not answer"))
+                parts.append(
+                    PartStatus(
+                        "service",
+                        False,
+                        f"pid {spid} runs but CTI {s.cti.host}:{s.cti.port} does not answer",
+                    )
+                )
             else:
                 parts.append(PartStatus("service", True, f"pid {spid}, FastAGI and CTI answer"))
                 for name, ok in sorted((health.get("components") or {}).items()):
-                    parts.append(PartStatus(f"service.{name}", bool(ok.get("ok", False)) if isinstance(ok, dict) else bool(ok), str(ok)))
+                    parts.append(
+                        PartStatus(
+                            f"service.{name}",
+                            bool(ok.get("ok", False)) if isinstance(ok, dict) else bool(ok),
+                            str(ok),
+                        )
+                    )
         return parts
 
 
@@ -272,7 +326,10 @@ def wait_for_signal(stack: Stack, progress: Progress) -> int:
             code = 1
             break
         if stack.service_pid() is None:
-            progress("madoguchi service exited unexpectedly (see var/log/service.log); stopping everything")
+            progress(
+                "madoguchi service exited unexpectedly (see var/log/service.log);"
+                " stopping everything"
+            )
             code = 1
             break
     stack.down(progress)

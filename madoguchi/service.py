@@ -1,0 +1,346 @@
+"""The composition root: one event loop runs FastAGI (IVR), the ACD on AMI, the CTI and
+the DB writer. Every collaborator is built here and passed in (no globals).
+
+SIGHUP (or `madoguchi reload`) reloads config/: validated first, then applied as a diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from acd.ami.agi_routes import register_acd_routes
+from acd.ami.runtime import AcdRuntime
+from panoramisk.fast_agi import Application
+
+from acd.core.events import ConfigReplaced
+from acd.core.router import Router
+from cti.app import build_app
+from cti.hub import Hub
+from cti.server import start_cti
+from db.crm import CrmRepository
+from db.history import recent_calls
+from db.migrate import migrate
+from db.writer import DurableWriter
+from ivr.calendar import load_calendar
+from ivr.fastagi import IvrService, register_flows, start_fastagi_server
+from ivr.loader import load_flows
+from ivr.outcome import IvrOutcome, IvrResult
+from madoguchi.config import Config, ConfigError
+from madoguchi.config.acd import agent_specs, queue_specs
+from madoguchi.paths import Paths
+from madoguchi.service_config import database_dsn, load_service_config
+from madoguchi.stack.asterisk import assemble_etc
+from madoguchi.stack.asterisk import cli as asterisk_cli
+from madoguchi.wiring.cti_ports import (
+    AcdCommandHandler,
+    DbCrmStore,
+    RouterStateSource,
+    authenticator,
+)
+from madoguchi.wiring.feed import AcdFeed
+
+log = logging.getLogger("madoguchi.service")
+
+IVR_OUTCOME_RECORD = {
+    IvrResult.ABANDONED: "abandoned_ivr",
+    IvrResult.HANGUP: "ivr_completed",
+    IvrResult.VOICEMAIL: "voicemail",
+}
+
+
+class Service:
+    def __init__(self, paths: Paths, config: Config, dsn: str) -> None:
+        self.paths = paths
+        self.config = config
+        self.dsn = dsn
+        self.clock = time.time
+        self.tz = ZoneInfo(config.calendar.timezone)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dirty_queues: set[str] = set()
+
+    # -- start / stop -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        cfg = self.config
+        s = cfg.service
+        spool = (
+            self.paths.spool if not s.database.spool_dir else self._var_path(s.database.spool_dir)
+        )
+        self.writer = DurableWriter(self.dsn, spool)
+        await self.writer.start()
+        # min_size=0: the service starts (and calls flow) while PostgreSQL is down.
+        self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=5, timeout=3)
+        self._spawn(self._migrate_when_reachable())
+        self.crm = CrmRepository(self.pool)
+
+        self.router = Router(queue_specs(cfg).values(), agent_specs(cfg).values(), now=self.clock())
+        self.runtime = AcdRuntime(
+            host=s.ami.host,
+            port=s.ami.port,
+            username=s.ami.user,
+            secret=s.ami.secret,
+            router=self.router,
+            clock=self.clock,
+        )
+
+        self.hub = Hub(clock=self.clock)
+        self.state = RouterStateSource(
+            self.router, self.clock, {q.name: q.service_level for q in cfg.queues.values()}
+        )
+        app = build_app(
+            authenticator=authenticator(cfg),
+            commands=AcdCommandHandler(self.runtime, self.router, self.clock),
+            state=self.state,
+            crm=DbCrmStore(self.crm, partial(recent_calls, self.pool)),
+            hub=self.hub,
+            clock=self.clock,
+            token_ttl=float(s.cti.token_ttl),
+            allowed_origins=list(s.cti.allowed_origins) or None,
+            pause_reasons=[r for r in cfg.states.not_ready_reasons if r != "no_answer"],
+        )
+        self.feed = AcdFeed(
+            self.hub,
+            self.writer,
+            ring_timeouts=self._ring_timeout,
+            customer_lookup=self._lookup_customer,
+            on_queue_change=self._queue_changed,
+        )
+        self.runtime.add_listener(self.feed)
+        self.runtime.add_listener(self._note_owner)
+        self.cti_runner = await start_cti(app, s.cti.host, s.cti.port)
+
+        self.agi_app = Application()
+        self.ivr = self._register_ivr(self.agi_app)
+        register_acd_routes(self.agi_app, self.runtime, {a.id: a.pin for a in cfg.agents.values()})
+        self.agi_server = await start_fastagi_server(
+            self.agi_app, s.fastagi.host, s.fastagi.port, s.fastagi.allowed_peers
+        )
+        await self.runtime.start()
+        self._spawn(self._publish_queue_stats())
+        log.info(
+            "service ready: FastAGI %s:%s, CTI %s:%s",
+            s.fastagi.host,
+            s.fastagi.port,
+            s.cti.host,
+            s.cti.port,
+        )
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.runtime.stop()
+        self.agi_server.close()
+        await self.cti_runner.cleanup()
+        await self.writer.stop()
+        await self.pool.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _var_path(self, value: str) -> Any:
+        from pathlib import Path
+
+        path = Path(value)
+        if path.is_absolute():
+            return path
+        # "var/spool" in the config means the var dir in use (MADOGUCHI_VAR may move it).
+        return (
+            self.paths.var / path.relative_to("var")
+            if path.parts[:1] == ("var",)
+            else self.paths.project / path
+        )
+
+    async def _migrate_when_reachable(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                applied = await migrate(self.pool)
+                if applied:
+                    log.info("database migrated: %s", applied)
+                return
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("database not reachable for migrations (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    # -- IVR ----------------------------------------------------------------------------
+
+    def _ivr_clock(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def _load_ivr(self, cfg: Config) -> tuple[Mapping[str, Any], Any]:
+        assert cfg.source_dir is not None
+        flows = load_flows(
+            cfg.source_dir / "ivr",
+            known_queues=tuple(cfg.queues),
+            schedules=tuple(cfg.calendar.hours) or None,
+        )
+        calendar = load_calendar(cfg.source_dir / "calendar.toml")
+        return flows, calendar
+
+    def _register_ivr(self, app: Application) -> IvrService:
+        flows, calendar = self._load_ivr(self.config)
+        return register_flows(
+            app,
+            flows,
+            crm=self.crm,
+            calendar=calendar,
+            clock=self._ivr_clock,
+            on_outcome=self._ivr_outcome,
+        )
+
+    async def _ivr_outcome(self, call: Any, outcome: IvrOutcome) -> None:
+        """Every IVR call leaves a record; calls that never queue end here."""
+        if not call.unique_id:
+            return
+        now = self.clock()
+        fields: dict[str, Any] = {
+            "caller_number": call.caller_number,
+            "caller_name": call.caller_name,
+            "ivr_path": [s.as_json() for s in outcome.path],
+        }
+        if outcome.customer and outcome.customer.id.isdigit():
+            fields["customer_id"] = int(outcome.customer.id)
+        if outcome.result in IVR_OUTCOME_RECORD:
+            fields["outcome"] = IVR_OUTCOME_RECORD[outcome.result]
+            fields["ended_at"] = now
+        self.writer.record_call(call.unique_id, **fields)
+        self.writer.record_event(
+            call.unique_id,
+            f"{call.unique_id}:ivr",
+            now,
+            "ivr.done",
+            {"flow": outcome.flow, "result": outcome.result.value},
+        )
+
+    # -- ACD outputs --------------------------------------------------------------------
+
+    def _ring_timeout(self, queue: str) -> float | None:
+        q = self.config.queues.get(queue)
+        return None if q is None else float(q.ring_timeout)
+
+    async def _lookup_customer(
+        self, context: Mapping[str, Any], caller_number: str
+    ) -> Mapping[str, Any] | None:
+        customer = context.get("customer")
+        if isinstance(customer, Mapping) and customer.get("account"):
+            found = await self.crm.find_by_account(str(customer["account"]))
+            if found:
+                return found
+        return await self.crm.find_by_phone(caller_number) if caller_number else None
+
+    def _note_owner(self, _event: Any, commands: Any, _now: float) -> None:
+        for cmd in commands:
+            agent = getattr(cmd, "agent_id", None)
+            call = getattr(cmd, "call_id", None)
+            if agent and call and type(cmd).__name__ in ("PushToDesktop", "RingAgent"):
+                self.state.note_owner(call, agent)
+
+    def _queue_changed(self, queue: str) -> None:
+        self._dirty_queues.add(queue)
+
+    async def _publish_queue_stats(self) -> None:
+        """Wallboard figures, pushed at most 4 times a second (and on change only)."""
+        from madoguchi.wiring.cti_ports import queue_stats_payload
+
+        while True:
+            await asyncio.sleep(0.25)
+            if not self._dirty_queues:
+                continue
+            dirty, self._dirty_queues = self._dirty_queues, set()
+            now = self.clock()
+            for name in sorted(dirty):
+                stats = self.router.queue_stats(name, now)
+                if stats is not None:
+                    self.hub.publish_to_supervisors("queue.stats", queue_stats_payload(stats, now))
+
+    # -- reload -------------------------------------------------------------------------
+
+    async def reload(self) -> bool:
+        """Validate config/ anew; apply it as a diff, or change nothing and say why."""
+        assert self.config.source_dir is not None
+        try:
+            new = load_service_config(self.config.source_dir)
+            flows, calendar = self._load_ivr(new)
+        except ConfigError as exc:
+            log.error("reload refused, nothing changed:\n%s", exc)
+            return False
+        from madoguchi.config import diff_config, render
+
+        diff = diff_config(self.config, new)
+        self.runtime.submit(
+            ConfigReplaced(
+                queues=tuple(queue_specs(new).values()),
+                agents=tuple(agent_specs(new).values()),
+            )
+        )
+        self.ivr.reload(flows, calendar)
+        changed = assemble_etc(self.paths, render(new))
+        if changed:
+            await self._reload_asterisk(changed)
+        self.config = new
+        log.info("reload applied: %s", diff)
+        return True
+
+    async def _reload_asterisk(self, changed: list[str]) -> None:
+        modules = set()
+        for name in changed:
+            if name.startswith("pjsip"):
+                modules.add("res_pjsip.so")
+            elif name.startswith("manager"):
+                modules.add("manager")
+            elif name.startswith("extensions"):
+                modules.add("pbx_config.so")
+        pid = asterisk_pid(self.paths)
+        if pid is None:
+            log.warning(
+                "reload: Asterisk is not managed by this stack; reload it yourself: %s", modules
+            )
+            return
+        for module in sorted(modules):
+            out = await asyncio.to_thread(asterisk_cli, self.paths, pid, f"module reload {module}")
+            log.info("asterisk: module reload %s: %s", module, out.strip())
+
+
+def asterisk_pid(paths: Paths) -> int | None:
+    from madoguchi.stack.runner import _read_pid
+
+    return _read_pid(paths.run / "asterisk.pid")
+
+
+def run_service(paths: Paths) -> int:
+    logging.basicConfig(
+        level=os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config = load_service_config(paths.config)
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
+    dsn = database_dsn(paths, config)
+    return asyncio.run(_main(paths, config, dsn))
+
+
+async def _main(paths: Paths, config: Config, dsn: str) -> int:
+    service = Service(paths, config, dsn)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: service._spawn(service.reload()))
+    await service.start()
+    await stop.wait()
+    log.info("stopping")
+    await service.stop()
+    return 0

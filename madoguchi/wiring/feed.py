@@ -1,0 +1,313 @@
+"""What the ACD decides, fanned out: screen pops and state to the CTI hub, records to the DB.
+
+The AMI runtime calls `AcdFeed.__call__(event, commands, now)` after every routing
+step. Nothing here blocks: the hub and the writer both queue and return at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from acd.core.call_state import CallOutcome, CallState
+from acd.core.commands import (
+    AgentStateChanged,
+    CallEnded,
+    CallStateChanged,
+    Command,
+    Overflow,
+    PushToDesktop,
+    RingAgent,
+)
+from acd.core.events import CallArrived, Event
+from madoguchi.wiring.outcomes import RECORD_OUTCOME
+
+log = logging.getLogger(__name__)
+
+CustomerLookup = Callable[[Mapping[str, Any], str], Awaitable[Mapping[str, Any] | None]]
+
+
+class HubLike(Protocol):
+    def publish_to_agent(self, agent_id: str, type: str, payload: Mapping[str, Any]) -> None: ...
+    def publish_to_supervisors(self, type: str, payload: Mapping[str, Any]) -> None: ...
+
+
+class WriterLike(Protocol):
+    def record_call(self, call_id: str, **fields: Any) -> None: ...
+    def record_event(
+        self, call_id: str, event_uid: str, ts: float, kind: str, data: Any = None
+    ) -> None: ...
+    def record_agent_state(
+        self, agent: str, state: str, reason: str | None, start: float, end: float | None = None
+    ) -> None: ...
+
+
+def _customer_of(context: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    customer = context.get("customer")
+    return customer if isinstance(customer, Mapping) else None
+
+
+def screen_pop(
+    cmd: PushToDesktop,
+    now: float,
+    ring_timeout: float | None,
+    crm: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The `call.offered` payload (cti/messages.py CallOffered)."""
+    call = cmd.call
+    ctx: Mapping[str, Any] = call.context or {}
+    customer = crm or _customer_of(ctx)
+    ivr = None
+    if ctx.get("flow") or ctx.get("path"):
+        entered = ctx.get("entered")
+        ivr = {
+            "flow": str(ctx.get("flow", "")),
+            "path": [_step_text(p) for p in ctx.get("path", []) if p is not None],
+            "entered": {str(k): _entered_text(v) for k, v in entered.items()}
+            if isinstance(entered, Mapping)
+            else {},
+        }
+    payload: dict[str, Any] = {
+        "call_id": call.call_id,
+        "queue": call.queue,
+        "caller": {"number": call.caller_number, "name": call.caller_name},
+        "wait_seconds": round(call.waited, 1),
+        "offered_at": now,
+        "priority": call.priority,
+        "ivr": ivr,
+        "customer": None,
+        "last_contacts": [],
+    }
+    if ring_timeout is not None:
+        payload["ring_timeout"] = int(ring_timeout)
+    if isinstance(ctx.get("language"), str):
+        payload["language"] = ctx["language"]
+    if customer:
+        payload["customer"] = {
+            "id": str(customer.get("id", "")),
+            "name": str(customer.get("name", "")),
+            "tier": str(customer.get("tier", "")),
+            "account": str(customer.get("account_number", customer.get("account", "")) or ""),
+            "notes": str(customer.get("notes", "") or ""),
+        }
+        contacts = customer.get("last_contacts") or []
+        payload["last_contacts"] = [_contact(c) for c in contacts if isinstance(c, Mapping)]
+    return payload
+
+
+def _step_text(step: object) -> str:
+    """An IVR path step ({"node", "kind", "value"}) as one line: "menu: 2"."""
+    if isinstance(step, Mapping):
+        value = step.get("value")
+        label = f"{step.get('node', '')} {step.get('kind', '')}".strip()
+        return f"{label}: {value}" if value is not None else label
+    return str(step)
+
+
+def _entered_text(value: object) -> str:
+    """Entered data is already masked by the IVR when sensitive."""
+    if isinstance(value, Mapping):
+        return str(value.get("value", ""))
+    return str(value)
+
+
+def _contact(c: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"at": c.get("started_at") or c.get("at") or 0}
+    for key in ("call_id", "queue", "agent_id", "outcome", "disposition", "notes"):
+        if c.get(key) is not None:
+            out[key] = str(c[key])
+    return out
+
+
+class AcdFeed:
+    """The listener the AMI runtime calls after each routing step."""
+
+    def __init__(
+        self,
+        hub: HubLike,
+        writer: WriterLike,
+        *,
+        ring_timeouts: Callable[[str], float | None],
+        customer_lookup: CustomerLookup | None = None,
+        on_queue_change: Callable[[str], None] = lambda _q: None,
+    ) -> None:
+        self._hub = hub
+        self._writer = writer
+        self._ring_timeouts = ring_timeouts
+        self._lookup = customer_lookup
+        self._on_queue_change = on_queue_change
+        self._crm: dict[str, Mapping[str, Any] | None] = {}
+        self._lookups: set[asyncio.Task[None]] = set()
+        # agent -> (state, reason, since): the open interval, closed on the next change
+        self._intervals: dict[str, tuple[str, str | None, float]] = {}
+        self._seq = 0
+
+    def __call__(self, event: Event | None, commands: Sequence[Command], now: float) -> None:
+        if isinstance(event, CallArrived):
+            self._record_arrival(event, now)
+            self._prefetch_customer(event)
+        for cmd in commands:
+            try:
+                self._apply(cmd, now)
+            except Exception:  # a feed bug must never stop routing
+                log.exception("feed: %s failed", type(cmd).__name__)
+
+    def _record_arrival(self, event: CallArrived, now: float) -> None:
+        ctx: Mapping[str, Any] = event.context or {}
+        customer = _customer_of(ctx)
+        fields: dict[str, Any] = {
+            "caller_number": event.caller_number,
+            "caller_name": event.caller_name,
+            "queue": event.queue,
+            "priority": event.priority,
+            "entered_queue_at": now,
+        }
+        if isinstance(ctx.get("path"), list):
+            fields["ivr_path"] = ctx["path"]
+        if customer and str(customer.get("id", "")).isdigit():
+            fields["customer_id"] = int(str(customer["id"]))
+        self._writer.record_call(event.call_id, **fields)
+
+    # -- CRM prefetch: the screen pop must not wait for PostgreSQL -----------------------
+
+    def _prefetch_customer(self, event: CallArrived) -> None:
+        if self._lookup is None or event.call_id in self._crm:
+            return
+        self._crm[event.call_id] = None
+        lookup = self._lookup
+
+        async def fetch() -> None:
+            try:
+                self._crm[event.call_id] = await lookup(event.context, event.caller_number)
+            except Exception as exc:  # CRM down: the pop goes out with what the IVR knew
+                log.warning("feed: CRM look-up for %s failed: %s", event.call_id, exc)
+
+        try:
+            task = asyncio.get_running_loop().create_task(fetch())
+        except RuntimeError:
+            return
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _uid(self, call_id: str, kind: str, now: float) -> str:
+        self._seq += 1
+        return f"{call_id}:{kind}:{now:.6f}:{self._seq}"
+
+    def _apply(self, cmd: Command, now: float) -> None:
+        if isinstance(cmd, PushToDesktop):
+            pop = screen_pop(
+                cmd, now, self._ring_timeouts(cmd.call.queue), self._crm.get(cmd.call.call_id)
+            )
+            self._hub.publish_to_agent(cmd.agent_id, "call.offered", pop)
+        elif isinstance(cmd, RingAgent):
+            self._writer.record_event(
+                cmd.call_id,
+                self._uid(cmd.call_id, "ring", now),
+                now,
+                "ring",
+                {"agent": cmd.agent_id, "timeout": cmd.timeout},
+            )
+        elif isinstance(cmd, AgentStateChanged):
+            self._agent_state(cmd)
+        elif isinstance(cmd, CallStateChanged):
+            self._call_state(cmd)
+        elif isinstance(cmd, CallEnded):
+            self._call_ended(cmd)
+        elif isinstance(cmd, Overflow):
+            self._writer.record_event(
+                cmd.call_id,
+                self._uid(cmd.call_id, "overflow", now),
+                now,
+                "overflow",
+                {"from": cmd.source_queue, "to": str(cmd.target), "reason": cmd.reason},
+            )
+
+    def _agent_state(self, cmd: AgentStateChanged) -> None:
+        previous = self._intervals.get(cmd.agent_id)
+        if previous is not None:
+            state, reason, since = previous
+            self._writer.record_agent_state(cmd.agent_id, state, reason, since, cmd.at)
+        new = str(cmd.new)
+        self._intervals[cmd.agent_id] = (new, cmd.reason, cmd.at)
+        self._writer.record_agent_state(cmd.agent_id, new, cmd.reason, cmd.at)
+        payload = {
+            "agent_id": cmd.agent_id,
+            "state": new,
+            "since": cmd.at,
+            "reason": cmd.reason,
+            "call_id": cmd.call_id,
+        }
+        self._hub.publish_to_agent(cmd.agent_id, "agent.state", payload)
+        self._hub.publish_to_supervisors("agent.state", payload)
+
+    def _call_state(self, cmd: CallStateChanged) -> None:
+        fields: dict[str, Any] = {}
+        if cmd.queue:
+            fields["queue"] = cmd.queue
+            self._on_queue_change(cmd.queue)
+        if cmd.new == CallState.QUEUED and cmd.old in (None, CallState.IVR):
+            fields["entered_queue_at"] = cmd.at
+        elif cmd.new == CallState.OFFERED:
+            fields["offered_at"] = cmd.at
+        elif cmd.new == CallState.CONNECTED:
+            fields["answered_at"] = cmd.at
+            if cmd.agent_ids:
+                fields["agent_id"] = cmd.agent_ids[0]
+                self._hub.publish_to_agent(
+                    cmd.agent_ids[0],
+                    "call.connected",
+                    {"call_id": cmd.call_id, "connected_at": cmd.at},
+                )
+        if fields:
+            self._writer.record_call(cmd.call_id, **fields)
+        self._writer.record_event(
+            cmd.call_id,
+            self._uid(cmd.call_id, "state", cmd.at),
+            cmd.at,
+            f"call.{cmd.new}",
+            {
+                "from": None if cmd.old is None else str(cmd.old),
+                "trigger": cmd.trigger,
+                "agents": list(cmd.agent_ids),
+                "queue": cmd.queue,
+            },
+        )
+
+    def _call_ended(self, cmd: CallEnded) -> None:
+        fields: dict[str, Any] = {
+            "outcome": RECORD_OUTCOME.get(cmd.outcome, str(cmd.outcome)),
+            "ended_at": cmd.ended_at,
+        }
+        if cmd.queue:
+            fields["queue"] = cmd.queue
+            self._on_queue_change(cmd.queue)
+        if cmd.agent_id:
+            fields["agent_id"] = cmd.agent_id
+        if cmd.outcome == CallOutcome.TRANSFERRED:
+            fields["transferred"] = True
+        if cmd.outcome == CallOutcome.CALLBACK_REQUESTED:
+            fields["callback"] = True
+        self._writer.record_call(cmd.call_id, **fields)
+        self._writer.record_event(
+            cmd.call_id,
+            self._uid(cmd.call_id, "ended", cmd.ended_at),
+            cmd.ended_at,
+            "call.ended",
+            {
+                "outcome": str(cmd.outcome),
+                "detail": cmd.detail,
+                "wait": cmd.wait_time,
+                "talk": cmd.talk_time,
+            },
+        )
+        if cmd.agent_id:
+            self._hub.publish_to_agent(
+                cmd.agent_id,
+                "call.ended",
+                {"call_id": cmd.call_id, "outcome": str(cmd.outcome), "ended_at": cmd.ended_at},
+            )
+        self._crm.pop(cmd.call_id, None)

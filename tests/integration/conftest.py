@@ -1,0 +1,54 @@
+"""The real stack for integration tests: PostgreSQL, Asterisk in its namespace, and
+`madoguchi serve`, started once per session from the shipped config/ with a private
+var dir, and stopped at the end (nothing left running)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from madoguchi.paths import PROJECT_ROOT, Paths, default_paths
+from madoguchi.service_config import load_service_config
+from madoguchi.stack.runner import Stack
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack_paths() -> Iterator[Paths]:
+    # mkdtemp + 0755: PostgreSQL runs as an unprivileged user and must reach its data dir.
+    var = Path(tempfile.mkdtemp(prefix="madoguchi-it-"))
+    var.chmod(0o755)
+    base = default_paths()
+    yield Paths(project=base.project, config=base.config, var=var, rootfs=base.rootfs)
+    logs = ARTIFACTS / "integration-logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    for src in (var / "log", var / "asterisk" / "log"):
+        if src.exists():
+            shutil.copytree(src, logs / src.relative_to(var), dirs_exist_ok=True)
+    shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(stack_paths: Paths) -> Iterator[Stack]:
+    st = Stack(stack_paths, load_service_config(stack_paths.config))
+    st.up(lambda msg: print(msg, flush=True))
+    try:
+        yield st
+    finally:
+        st.down(lambda msg: print(msg, flush=True))
+
+
+@pytest.fixture
+def sipp_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sipp"

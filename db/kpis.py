@@ -190,13 +190,15 @@ agg AS (
                AS short_abandons,
            coalesce(sum(wait_s) FILTER (WHERE entered_queue_at IS NOT NULL), 0)::float8
                AS answer_wait_s,
-           count(*) FILTER (WHERE answered_at IS NOT NULL AND ended_at IS NOT NULL) AS handled,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL AND answered_at IS NOT NULL
+                            AND ended_at IS NOT NULL) AS handled,
            coalesce(sum(extract(epoch FROM ended_at - answered_at))
-                    FILTER (WHERE answered_at IS NOT NULL), 0)::float8 AS talk_s,
+                    FILTER (WHERE entered_queue_at IS NOT NULL), 0)::float8 AS talk_s,
            coalesce(sum(extract(epoch FROM wrapup_ended_at - ended_at))
-                    FILTER (WHERE answered_at IS NOT NULL AND wrapup_ended_at >= ended_at), 0)
-               ::float8 AS wrap_s,
-           count(*) FILTER (WHERE answered_at IS NOT NULL AND transferred) AS transferred,
+                    FILTER (WHERE entered_queue_at IS NOT NULL AND wrapup_ended_at >= ended_at),
+                    0)::float8 AS wrap_s,
+           count(*) FILTER (WHERE entered_queue_at IS NOT NULL AND answered_at IS NOT NULL
+                            AND transferred) AS transferred,
            count(*) FILTER (WHERE callback) AS callbacks
     FROM attributed
     GROUP BY GROUPING SETS ((local_start, queue), (local_start))

@@ -252,14 +252,30 @@ class DurableWriter:
         self._state = "connecting"
         self._task = asyncio.create_task(self._run(), name="db-writer")
 
-    async def stop(self) -> None:
-        """Flush everything (to PostgreSQL, or else to the spool) and stop."""
+    async def stop(self, limit: float = 30.0) -> None:
+        """Flush everything (to PostgreSQL, or else to the spool) and stop.
+
+        Gives up after ``limit`` seconds (only when neither PostgreSQL nor the spool's disk
+        accepts writes); what is still in memory then is logged as lost.
+        """
         if self._task is None:
             return
         self._stopping = True
         self._wake.set()
+        task = self._task
         try:
-            await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(task), limit)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                if self._pending:
+                    log.error(
+                        "writer: stopped with %d records neither in PostgreSQL nor "
+                        "on disk: they are lost",
+                        len(self._pending),
+                    )
         finally:
             self._task = None
             self._running = False
@@ -371,9 +387,20 @@ class DurableWriter:
         self._retry_delay = min(self.retry_max, self._retry_delay * 2)
 
     async def _to_spool(self, records: list[Record]) -> None:
-        if records:
+        if not records:
+            return
+        try:
             await asyncio.to_thread(self._spool.append, records)
-            self._state = "spooling"
+        except OSError as exc:
+            # Disk full or spool dir unwritable: keep them in memory, in order, and retry later.
+            self._pending.extendleft(reversed(records))
+            if self._first_pending_at is None:
+                self._first_pending_at = asyncio.get_running_loop().time()
+            self._last_error = f"spool write failed: {exc}"
+            log.error("writer: cannot write the spool %s: %s", self._spool.path, exc)
+            await asyncio.sleep(self.retry_min)
+            return
+        self._state = "spooling"
 
     async def _replay(self) -> None:
         """Replay the spool in order; on failure leave the rest for the next retry."""

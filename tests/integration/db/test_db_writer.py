@@ -326,3 +326,45 @@ async def test_hostile_text_is_stored_safely(dsn: str, pool: asyncpg.Pool, spool
     assert rows["h3"]["notes"] == "x" * 8192
     assert rows["h4"]["caller_name"] == "山田 花子 (ヤマダ ハナコ) 🎧"
     assert rows["raw\ufffdbytes"]["caller_name"] == "山田\ufffd"
+
+
+def _replace_dir_by_file(path: Path) -> None:
+    path.rmdir()
+    path.write_text("a file where the spool directory should be")
+
+
+def _remove_file(path: Path) -> None:
+    path.unlink()
+
+
+async def test_unwritable_spool_keeps_records_in_memory_until_disk_is_back(
+    dsn: str, pool: asyncpg.Pool, spool_dir: Path
+) -> None:
+    dead = f"postgresql://madoguchi:x@127.0.0.1:{free_port()}/madoguchi"
+    writer = DurableWriter(
+        dead, spool_dir, flush_interval=0.01, connect_timeout=0.5, retry_min=0.05
+    )
+    await writer.start()
+    _replace_dir_by_file(spool_dir)
+    for i in range(10):
+        writer.record_call(f"m{i}", queue="sales")
+
+    async def spool_failing() -> bool:
+        status = writer.status()
+        return (status.last_error or "").startswith("spool write failed") and status.pending == 10
+
+    await _poll(spool_failing)
+    _remove_file(spool_dir)  # the disk is back
+
+    async def spooled() -> bool:
+        return writer.status().spool_depth == 10
+
+    await _poll(spooled)
+    await writer.stop()
+    second = DurableWriter(dsn, spool_dir, flush_interval=0.01)
+    await second.start()
+    try:
+        assert await second.wait_idle(30)
+    finally:
+        await second.stop()
+    assert await _count(pool, "calls") == 10

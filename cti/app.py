@@ -158,7 +158,13 @@ def build_app(
         yield
         await hub.stop()
 
+    async def close_websockets(_app: web.Application) -> None:
+        # On shutdown, before aiohttp waits for open handlers: a desktop's websocket
+        # handler would otherwise keep the service from stopping.
+        await hub.close_all()
+
     app.cleanup_ctx.append(hub_lifecycle)
+    app.on_shutdown.append(close_websockets)
     r = app.router
     r.add_get("/", _page("agent.html"))
     r.add_get("/agent", _page("agent.html"))

@@ -339,13 +339,18 @@ class Hub:
         if self._heartbeat is None:
             self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
+    async def close_all(self, code: int = CLOSE_SHUTDOWN,
+                        reason: str = "server shutting down") -> None:
+        """Close every websocket and wait (each at most `close_timeout`) for the closes."""
+        for conn in self.connections():
+            self.cut(conn, code, reason)
+        if self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
+
     async def stop(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
             self._heartbeat = None
-        for conn in self.connections():
-            self.cut(conn, CLOSE_SHUTDOWN, "server shutting down")
-        if self._closing:
-            await asyncio.gather(*list(self._closing), return_exceptions=True)
+        await self.close_all()

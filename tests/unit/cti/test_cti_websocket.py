@@ -11,8 +11,11 @@ import socket
 import aiohttp
 import pytest
 from cti_harness import Cti, MakeCti, receive, receive_type, wait_until
+from cti_memory_ports import FakeClock, MemoryFloor, authenticator
 
-from cti.hub import CLOSE_SLOW_CONSUMER
+from cti.app import build_app
+from cti.hub import CLOSE_SLOW_CONSUMER, Hub
+from cti.server import start_cti
 
 
 async def test_snapshot_first_then_deltas_numbered_by_one(cti: Cti) -> None:
@@ -322,3 +325,24 @@ async def test_snapshot_failure_closes_with_internal_error(cti: Cti) -> None:
     msg = await ws.receive(timeout=5)
     assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1011
     await wait_until(lambda: cti.hub.connection_count == 0)
+
+
+async def test_shutdown_closes_desktops_with_1001() -> None:
+    clock = FakeClock()
+    hub = Hub(clock=clock)
+    floor = MemoryFloor(hub, clock)
+    app = build_app(authenticator=authenticator(), commands=floor, state=floor, crm=floor,
+                    hub=hub, clock=clock)
+    runner = await start_cti(app, "127.0.0.1", 0)
+    host, port = runner.addresses[0][:2]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"http://{host}:{port}/api/login",
+                                json={"agent": "1001", "password": "pw1001"}) as resp:
+            token = (await resp.json())["token"]
+        ws = await session.ws_connect(f"http://{host}:{port}/ws?token={token}")
+        assert (await receive(ws))["type"] == "snapshot"
+        async with asyncio.timeout(20):  # a hang here means shutdown waits for the socket
+            await runner.cleanup()
+        msg = await ws.receive(timeout=5)
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
+        await ws.close()

@@ -462,9 +462,6 @@ class Router:
         if call is None:
             out.append(EventIgnored(event, "unknown or ended call"))
             return
-        if call.callback_number is not None and call.state is not _C.CONNECTED:
-            out.append(EventIgnored(event, "a callback entry has no caller channel"))
-            return
         match call.state:
             case _C.IVR:
                 self._end_call(call, CallOutcome.ENDED_IN_IVR, now, out)
@@ -648,7 +645,10 @@ class Router:
                 queue.remove(call)
             self._place(call, queue, now, entered_at=call.queue_entered_at)
         for call in withdrawn:
-            self._requeue(call, now, out, "agent_removed")
+            self._requeue(call, now, out, "agent_removed", route=False)
+        # One pass over the agents restores the invariant for the changed eligibility; only
+        # then do drained callers enter their target queue (routed as they arrive).
+        self._route_all_agents(now, out)
         for queue in removed_queues:
             drain_target = event.drain_targets.get(queue.name)
             if drain_target is not None:
@@ -657,7 +657,6 @@ class Router:
                     if waiting.state is _C.QUEUED and waiting.queue == queue.name:
                         self._overflow(waiting, drain_target, "queue_removed", now, out)
             self._drop_if_drained(queue.name)
-        self._route_all_agents(now, out)
 
     def _on_counters_reset(self, now: float) -> None:
         for queue in self._queues.values():
@@ -978,7 +977,9 @@ class Router:
             if wait is None or wait > policy.estimated_wait_above:
                 self._overflow(call, policy.target, "estimated_wait", now, out)
 
-    def _requeue(self, call: CallRecord, now: float, out: list[Command], trigger: str) -> None:
+    def _requeue(
+        self, call: CallRecord, now: float, out: list[Command], trigger: str, *, route: bool = True
+    ) -> None:
         """Back to its original place in line after a failed/withdrawn offer."""
         assert call.queue is not None
         queue = self._queues[call.queue]
@@ -996,7 +997,8 @@ class Router:
             if after is not None and target is not None and elapsed_deadline + after <= now:
                 if self._overflow(call, target, "after", now, out):
                     return
-        self._route_call(call, now, out)
+        if route:
+            self._route_call(call, now, out)
 
     def _overflow(
         self, call: CallRecord, target: OverflowTarget, reason: str, now: float, out: list[Command]

@@ -304,6 +304,7 @@ async def run_supervisor_state(
 async def health(request: web.Request) -> web.Response:
     hub = request.app[CTX].hub
     return web.json_response({"status": "ok", "websockets": hub.connection_count,
+                              "snapshots_sent": hub.snapshots_sent, "resumes": hub.resumes,
                               "slow_consumers_cut": hub.slow_consumers_cut})
 
 

@@ -201,6 +201,8 @@ class Hub:
         # Stream positions are only meaningful within one run of the service.
         self.epoch = secrets.token_hex(8)
         self.slow_consumers_cut = 0
+        self.snapshots_sent = 0
+        self.resumes = 0
         self._streams: dict[StreamKey, _Stream] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -267,6 +269,7 @@ class Hub:
             missed = stream.missed_since(since, self.clock() - self.replay_max_age)
         if missed is None:
             return conn, stream.head
+        self.resumes += 1
         resumed = {"type": RESUMED, "epoch": self.epoch, "since": since, "head": stream.head}
         conn.offer(_dumps(resumed))
         conn.preload(entry.text for entry in missed)
@@ -281,6 +284,7 @@ class Hub:
             "epoch": self.epoch,
             "payload": payload,
         }
+        self.snapshots_sent += 1
         conn.start(_dumps(message))
 
     def send_control(self, conn: Connection, message: Mapping[str, Any]) -> None:

@@ -121,6 +121,21 @@ async def test_desktop_reconnects_and_resumes(live_cti: LiveCti, browser: Browse
     await page.close()
 
 
+async def test_desktop_resumes_after_server_side_disconnect(
+        live_cti: LiveCti, browser: Browser) -> None:
+    page = await browser.new_page()
+    await login_agent(page, live_cti.url, "1003", "pw1003")
+    assert live_cti.hub.snapshots_sent == 1
+    await live_cti.hub.close_all(code=1012, reason="service restart")
+    await expect(page.locator("#conn")).to_have_class("conn down")
+    # Published while the desktop is away: it must come back through the replay buffer.
+    live_cti.floor.offer_call("1003", "c-r", name="再送 テスト")
+    await expect(page.locator("#conn")).to_have_class("conn up")
+    await expect(page.locator("#pop-name")).to_have_text("再送 テスト")
+    assert (live_cti.hub.resumes, live_cti.hub.snapshots_sent) == (1, 1)
+    await page.close()
+
+
 async def test_wallboard_updates_when_queue_stats_published(
         live_cti: LiveCti, browser: Browser) -> None:
     floor = live_cti.floor

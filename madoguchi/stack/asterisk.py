@@ -168,19 +168,32 @@ def _namespace_child(pid: int) -> int:
     raise StackError(f"Asterisk container (pid {pid}) has no child process")
 
 
+def process_gone(pid: int) -> bool:
+    """Exited: reaped, or a zombie (reaped here when it is our child)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state == "Z"
+
+
 def stop(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, SIGKILL it after `timeout` seconds."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if process_gone(pid):
             return
-        time.sleep(0.1)
+        time.sleep(0.05)
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
+    process_gone(pid)

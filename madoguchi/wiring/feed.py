@@ -268,7 +268,7 @@ class AcdFeed:
             cmd.call_id,
             self._uid(cmd.call_id, "state", cmd.at),
             cmd.at,
-            f"call.{cmd.new}",
+            f"state.{cmd.new}",
             {
                 "from": None if cmd.old is None else str(cmd.old),
                 "trigger": cmd.trigger,

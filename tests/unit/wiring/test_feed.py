@@ -1,0 +1,125 @@
+"""The ACD feed: what the router decides reaches the desktop (screen pop first) and the DB."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from acd.core.events import AgentAnswered, AgentLoggedIn, CallArrived, CallerHungUp
+from acd.core.router import Router
+from acd.core.specs import AgentSpec, QueueSpec
+from madoguchi.wiring.feed import AcdFeed
+
+
+class RecordingHub:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    def publish_to_agent(self, agent_id: str, type: str, payload: Any) -> None:
+        self.sent.append((f"agent:{agent_id}", type, dict(payload)))
+
+    def publish_to_supervisors(self, type: str, payload: Any) -> None:
+        self.sent.append(("supervisors", type, dict(payload)))
+
+
+class RecordingWriter:
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.events: list[tuple[str, str, str]] = []
+        self.states: list[tuple[str, str, float, float | None]] = []
+
+    def record_call(self, call_id: str, **fields: Any) -> None:
+        self.calls.setdefault(call_id, {}).update(fields)
+
+    def record_event(self, call_id: str, uid: str, ts: float, kind: str, data: Any = None) -> None:
+        self.events.append((call_id, uid, kind))
+
+    def record_agent_state(
+        self, agent: str, state: str, reason: str | None, start: float, end: float | None = None
+    ) -> None:
+        self.states.append((agent, state, start, end))
+
+
+def _setup() -> tuple[Router, AcdFeed, RecordingHub, RecordingWriter]:
+    router = Router(
+        [QueueSpec("support", ring_timeout=15)],
+        [AgentSpec("1003", "鈴木 一郎", queues={"support": 1})],
+        now=0.0,
+    )
+    hub, writer = RecordingHub(), RecordingWriter()
+    feed = AcdFeed(hub, writer, ring_timeouts=lambda q: 15.0)
+    return router, feed, hub, writer
+
+
+def _run(router: Router, feed: AcdFeed, event: Any, now: float) -> None:
+    feed(event, router.handle(event, now), now)
+
+
+def test_screen_pop_reaches_the_agent_before_anything_else_about_the_call() -> None:
+    router, feed, hub, writer = _setup()
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)
+    hub.sent.clear()
+    context = {
+        "flow": "main",
+        "path": [{"node": "menu", "kind": "menu", "value": "2"}],
+        "entered": {"card": {"value": "************1234", "sensitive": True}},
+        "customer": {"id": "7", "name": "山田 太郎", "tier": "gold", "account": "A-1001"},
+        "language": "ja",
+    }
+    _run(
+        router,
+        feed,
+        CallArrived("c1", "support", 5, "", "0312345678", '<b>"x"</b>', context),
+        2.0,
+    )
+    offered = [m for m in hub.sent if m[1] == "call.offered"]
+    assert len(offered) == 1
+    target, _, pop = offered[0]
+    assert target == "agent:1003"
+    assert pop["caller"] == {"number": "0312345678", "name": '<b>"x"</b>'}
+    assert pop["customer"]["name"] == "山田 太郎"
+    assert pop["ivr"]["path"] == ["menu menu: 2"]
+    assert pop["ivr"]["entered"] == {"card": "************1234"}
+    assert pop["ring_timeout"] == 15
+    assert writer.calls["c1"]["caller_number"] == "0312345678"
+    assert writer.calls["c1"]["customer_id"] == 7
+    assert writer.calls["c1"]["entered_queue_at"] == 2.0
+
+
+def test_answered_call_is_recorded_with_one_outcome_and_agent_intervals_close() -> None:
+    router, feed, hub, writer = _setup()
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)
+    _run(router, feed, CallArrived("c1", "support", caller_number="0311112222"), 2.0)
+    _run(router, feed, AgentAnswered("c1", "1003"), 4.0)
+    _run(router, feed, CallerHungUp("c1"), 64.0)
+    record = writer.calls["c1"]
+    assert record["answered_at"] == 4.0
+    assert record["ended_at"] == 64.0
+    assert record["outcome"] == "answered"
+    assert record["agent_id"] == "1003"
+    assert len([e for e in writer.events if e[2] == "call.ended"]) == 1
+    types = [m[1] for m in hub.sent if m[0] == "agent:1003"]
+    assert types.index("call.offered") < types.index("call.connected") < types.index("call.ended")
+    # Every agent state interval but the current one has an end.
+    opened = [s for s in writer.states if s[3] is None]
+    closed = {(s[0], s[2]) for s in writer.states if s[3] is not None}
+    assert all((a, start) in closed for a, _, start, _ in opened[:-1])
+
+
+def test_abandon_while_waiting_is_recorded_as_abandoned_queue() -> None:
+    router, feed, _hub, writer = _setup()
+    _run(router, feed, CallArrived("c2", "support", caller_number="0399998888"), 1.0)
+    _run(router, feed, CallerHungUp("c2"), 9.0)
+    assert writer.calls["c2"]["outcome"] == "abandoned_queue"
+    assert "answered_at" not in writer.calls["c2"]
+
+
+def test_context_is_decoded_not_trusted() -> None:
+    router, feed, hub, _writer = _setup()
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)
+    weird = {"path": "not-a-list", "entered": ["x"], "customer": "nope"}
+    raw = base64.urlsafe_b64encode(b"{}").decode()
+    _run(router, feed, CallArrived("c3", "support", context={**weird, "raw": raw}), 2.0)
+    pop = next(m[2] for m in hub.sent if m[1] == "call.offered")
+    assert pop["customer"] is None
+    assert pop["ivr"]["entered"] == {}

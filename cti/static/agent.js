@@ -258,6 +258,7 @@ async function act(fn, okText) {
     if (okText) toast(okText);
     return res;
   } catch (err) {
+    if (err.status === 401) { signedOut(); return null; } // session expired or revoked
     toast(`Failed / 失敗: ${err.message}`);
     return null;
   }

@@ -186,6 +186,7 @@ async function setAgentState(agentId, choice) {
     });
     toast(`${agentId}: ${label("states", state === "pause" ? "not_ready" : state === "logout" ? "logged_out" : state)}`);
   } catch (err) {
+    if (err.status === 401) { signedOut(); return; } // session expired or revoked
     toast(`Failed / 失敗: ${err.message}`);
   }
 }

@@ -332,6 +332,7 @@ def _run_sipp(
     scenario_xml: str | Path,
     args: Sequence[str],
     target: str,
+    local_ip: str = "127.0.0.1",
 ) -> SippProcess:
     workdir.mkdir(parents=True, exist_ok=True)
     if isinstance(scenario_xml, Path):
@@ -438,6 +439,7 @@ def place_calls(
     local_port: int = 0,
     media_port: int = 0,
     timeout_s: float = 120,
+    local_ip: str = "127.0.0.1",
 ) -> SippProcess:
     """Start `count` callers at `rate` calls/s running `script`; returns the process.
 
@@ -464,4 +466,4 @@ def place_calls(
         args += ["-l", str(concurrent)]
     if media_port:
         args += ["-mp", str(media_port)]
-    return _run_sipp("callers", workdir, caller_scenario(script), args, server)
+    return _run_sipp("callers", workdir, caller_scenario(script), args, server, local_ip)

@@ -423,7 +423,7 @@ class DurableWriter:
         try:
             conn = await self._connection()
             try:
-                await asyncio.wait_for(apply_records(conn, records), self.write_timeout)
+                await self._apply_with_deadline(conn, records)
             except Exception as exc:
                 if not _is_content_error(exc):
                     raise
@@ -443,11 +443,28 @@ class DurableWriter:
     async def _write_one_by_one(self, conn: asyncpg.Connection, records: list[Record]) -> None:
         for record in records:
             try:
-                await asyncio.wait_for(apply_records(conn, [record]), self.write_timeout)
+                await self._apply_with_deadline(conn, [record])
             except Exception as exc:
                 if not _is_content_error(exc):
                     raise
                 await asyncio.to_thread(self._spool.reject, record, str(exc).splitlines()[0])
+
+    async def _apply_with_deadline(self, conn: asyncpg.Connection, records: list[Record]) -> None:
+        """apply_records, but a server that does not answer in ``write_timeout`` is cut off.
+
+        asyncio.wait_for would wait for the cancelled transaction to roll back, which a hung
+        server never acknowledges; terminating the connection ends it at once (the server then
+        aborts the uncommitted transaction).
+        """
+        task = asyncio.ensure_future(apply_records(conn, records))
+        done, _ = await asyncio.wait({task}, timeout=self.write_timeout)
+        if not done:
+            conn.terminate()
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise TimeoutError(f"PostgreSQL did not answer within {self.write_timeout:g} s")
+        task.result()
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is None or self._conn.is_closed():

@@ -368,3 +368,33 @@ async def test_unwritable_spool_keeps_records_in_memory_until_disk_is_back(
     finally:
         await second.stop()
     assert await _count(pool, "calls") == 10
+
+
+async def test_slow_postgres_is_treated_like_a_down_one(
+    dsn: str, pool: asyncpg.Pool, spool_dir: Path
+) -> None:
+    writer = DurableWriter(
+        dsn, spool_dir, flush_interval=0.01, write_timeout=0.5, retry_min=0.1, retry_max=0.2
+    )
+    await writer.start()
+    try:
+        writer.record_call("before", queue="sales")
+        assert await writer.wait_idle(30)
+        async with pool.acquire() as blocker:
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+            for i in range(20):
+                writer.record_call(f"slow{i}", queue="sales")
+
+            async def spooling() -> bool:
+                return writer.status().spool_depth == 20
+
+            await _poll(spooling)
+            assert "did not answer" in (writer.status().last_error or "")
+            await tx.rollback()
+        assert await writer.wait_idle(30)
+        assert writer.status().state == "connected"
+    finally:
+        await writer.stop()
+    assert await _count(pool, "calls") == 21

@@ -101,6 +101,9 @@ function onMessage(msg) {
   switch (msg.type) {
     case "agent.state":
       view.agent = p;
+      // Rung but never answered (e.g. ring timeout): the pop goes once the agent is no
+      // longer reserved for it, even if no call.ended reaches this desktop.
+      if (view.call && view.call.state === "offered" && p.state !== "reserved") view.call = null;
       break;
     case "call.offered":
       view.call = { ...p, state: "offered", on_hold: false };

@@ -182,3 +182,15 @@ async def test_agent_cannot_open_the_wallboard(live_cti: LiveCti, browser: Brows
     await expect(page.locator("#login-error")).to_contain_text("Wrong ID or password")
     await expect(page.locator("#board")).to_be_hidden()
     await page.close()
+
+
+async def test_unanswered_pop_cleared_when_agent_leaves_reserved(
+        live_cti: LiveCti, browser: Browser) -> None:
+    page = await browser.new_page()
+    await login_agent(page, live_cti.url, "1002", "pw1002")
+    live_cti.floor.offer_call("1002", "c-rona", name="無応答 テスト")
+    await expect(page.locator("#pop-name")).to_have_text("無応答 テスト")
+    live_cti.floor.set_state("1002", "not_ready", "no_answer")  # ring timeout, no call.ended
+    await expect(page.locator("#no-call")).to_be_visible()
+    await expect(page.locator("#state-big")).to_have_text("Not ready / 離席 · No answer / 無応答")
+    await page.close()

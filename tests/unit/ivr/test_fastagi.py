@@ -16,7 +16,7 @@ from ivr.agi_codec import AgiCommandError, build_command, key_of, parse_reply, q
 from ivr.calendar import always_open
 from ivr.caller import CallInfo
 from ivr.crm import InMemoryCrm
-from ivr.fastagi import register_flows, start_fastagi_server
+from ivr.fastagi import IvrService, register_flows, start_fastagi_server
 from ivr.outcome import IvrOutcome, IvrResult, decode_context
 
 FLOW = """
@@ -54,6 +54,7 @@ class Server:
         self.outcomes: list[tuple[CallInfo, IvrOutcome]] = []
         self.port = 0
         self.changed = asyncio.Condition()
+        self.service: IvrService | None = None
 
     async def record(self, call: CallInfo, outcome: IvrOutcome) -> None:
         async with self.changed:
@@ -69,7 +70,7 @@ async def serve(flows_factory: FlowsFactory, peers: list[str]) -> AsyncIterator[
     flows = flows_factory(main=FLOW, sounds={"ja/welcome.wav": b"RIFF"})
     app = Application()
     state = Server()
-    register_flows(
+    state.service = register_flows(
         app,
         flows,
         crm=CRM,
@@ -188,3 +189,13 @@ def test_replies() -> None:
     assert (reply.code, reply.result, reply.data) == (200, "1", "a value (with) parens")
     assert parse_reply("511 Command Not Permitted").code == 511
     assert parse_reply("garbage").code == 0
+
+
+async def test_reload_applies_to_new_calls(server: Server, make_flows: FlowsFactory) -> None:
+    assert server.service is not None
+    changed = make_flows(main=FLOW.replace('"1" = "sales"', '"1" = "q", "3" = "sales"'),
+                         sounds={"ja/welcome.wav": b"RIFF"})  # fmt: skip
+    server.service.reload(changed, always_open())
+    asterisk = FakeAsterisk([WAIT, WAIT, "1"])
+    await asterisk.call(server.port)
+    assert asterisk.variables["ACD_QUEUE"] == "support"

@@ -68,7 +68,10 @@ class _Stream:
         self.buffer: deque[_Entry] = deque(maxlen=limit)
         self.connections: set[Connection] = set()
 
-    def append(self, type_json: str, payload_json: str, ts: float) -> _Entry:
+    def append(self, type_json: str, payload_json: str, ts: float, max_age: float) -> _Entry:
+        # Drop what no resume may ask for any more, so idle agents hold little memory.
+        while self.buffer and self.buffer[0].ts < ts - max_age:
+            self.buffer.popleft()
         self.head += 1
         text = (
             f'{{"type":{type_json},"seq":{self.head},"ts":{_dumps(ts)},'
@@ -231,7 +234,7 @@ class Hub:
         self._publish_serialised(stream, _dumps(type), _dumps(payload))
 
     def _publish_serialised(self, stream: _Stream, type_json: str, payload_json: str) -> None:
-        entry = stream.append(type_json, payload_json, self.clock())
+        entry = stream.append(type_json, payload_json, self.clock(), self.replay_max_age)
         for conn in list(stream.connections):
             if not conn.offer(entry.text):
                 self.slow_consumers_cut += 1

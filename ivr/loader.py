@@ -553,7 +553,7 @@ class _Checker:
             problem("flow.default_queue", self.unknown_queue(flow.default_queue))
         for node in flow.nodes.values():
             self.check_node(flow, node, problem)
-        reachable = self.reachable(flow)
+        reachable = self.reachable(flow) if flow.start in flow.nodes else set(flow.nodes)
         for name in flow.nodes:
             if name not in reachable:
                 problem(f"node.{name}", f"unreachable from the start node {flow.start!r}")

@@ -6,7 +6,8 @@ In the dialplan (Asterisk starts one process per call):
 
 Options: --config DIR (default: the repository's config/), --sounds DIR (the admin's sound
 files, for validation; default asterisk/sounds/), --custom-sounds-path PATH (where Asterisk
-sees that directory; default /usr/share/asterisk/sounds/madoguchi). Customers come from
+sees that directory; default /usr/share/asterisk/sounds/madoguchi), --now ISO (tests: the
+clock starts at this instant). Customers come from
 <config>/crm_seed.csv (in memory). Problems go to stderr, which Asterisk logs.
 """
 
@@ -17,7 +18,6 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from ivr.agi_channel import DEFAULT_CUSTOM_SOUNDS_DIR, AgiChannel, AgiSend
 from ivr.agi_codec import AgiReply, build_command
 from ivr.caller import CallInfo
 from ivr.channel import ChannelHangup
+from ivr.clock import clock_starting_at, system_clock
 from ivr.config_dir import DEFAULT_CONFIG_DIR, load_ivr_config
 from ivr.crm import InMemoryCrm
 from ivr.engine import IvrEngine
@@ -84,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_DIR)
     parser.add_argument("--sounds", type=Path, default=DEFAULT_SOUNDS_DIR)
     parser.add_argument("--custom-sounds-path", default=DEFAULT_CUSTOM_SOUNDS_DIR)
+    parser.add_argument("--now", help="tests: run as if it were this ISO 8601 instant")
     args = parser.parse_args(argv)
+    try:
+        clock = clock_starting_at(args.now) if args.now else system_clock
+    except ValueError as exc:
+        parser.error(f"--now: {exc}")
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="ivr: %(message)s")
     try:
         flows, calendar = load_ivr_config(args.config, args.sounds)
@@ -97,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seed = args.config / "crm_seed.csv"
     crm = InMemoryCrm.from_csv(seed) if seed.exists() else InMemoryCrm([])
-    engine = IvrEngine(flows, crm=crm, calendar=calendar, clock=lambda: datetime.now(UTC))
+    engine = IvrEngine(flows, crm=crm, calendar=calendar, clock=clock)
     # pyst2 echoes every line (entered digits included) to stderr, which Asterisk logs:
     # give it a sink instead.
     with open(os.devnull, "w") as sink:

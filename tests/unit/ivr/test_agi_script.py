@@ -91,3 +91,43 @@ async def test_classic_agi_script_reports_config_problems(tmp_path: Path) -> Non
     assert code == 2
     assert "main.toml: node.sales.queue: unknown queue 'sales'" in stderr
     assert asterisk.commands == []
+
+
+HOURS_FLOW = """
+[flow]
+start = "h"
+default_queue = "support"
+[node.h]
+type = "hours"
+schedule = "office"
+open = "q"
+closed = "bye"
+holiday = "vm"
+[node.q]
+type = "queue"
+[node.bye]
+type = "hangup"
+prompt = "vm-goodbye"
+[node.vm]
+type = "voicemail"
+mailbox = "support@madoguchi"
+"""
+
+
+async def test_clock_can_be_set_for_holiday_routing(tmp_path: Path) -> None:
+    config = config_dir(tmp_path)
+    (config / "ivr" / "main.toml").write_text(HOURS_FLOW, encoding="utf-8")
+    (config / "calendar.toml").write_text(
+        '[hours.office]\nmon = ["09:00-18:00"]\n', encoding="utf-8"
+    )
+    holiday = "2026-11-23T10:00:00+09:00"  # 勤労感謝の日, a Monday
+    asterisk, code, stderr = await run_script(
+        "main", "--config", str(config), "--now", holiday, keys=[]
+    )
+    assert code == 0, stderr
+    assert asterisk.variables["IVR_RESULT"] == "voicemail"
+    assert ["EXEC", "VoiceMail", "support@madoguchi,u"] in asterisk.commands
+    monday_night = "2026-11-30T20:00:00+09:00"
+    asterisk, _, _ = await run_script("main", "--config", str(config), "--now", monday_night,
+                                      keys=[])  # fmt: skip
+    assert asterisk.variables["IVR_RESULT"] == "hangup"

@@ -1,0 +1,9 @@
+"""PostgreSQL for madoguchi: the only package that speaks SQL.
+
+- ``db.cluster``   project-local PostgreSQL cluster (or DATABASE_URL): ``start_database``
+- ``db.migrate``   ``migrate(pool_or_conn)``: db/migrations/NNN_name.sql in order
+- ``db.writer``    ``DurableWriter``: batched, idempotent writes with an fsync'd spool
+- ``db.crm``       ``CrmRepository``: customer look-up, dispositions; ``db.import_customers``
+- ``db.kpis`` / ``db.report``   KPI queries, ``build_report``, ``run_report_cli``
+- ``db.retention`` ``purge(pool, older_than_days)``
+"""

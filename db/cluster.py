@@ -532,6 +532,15 @@ def start_database(
     return Database(dsn=dsn, display_dsn=cluster.display_dsn, cluster=cluster)
 
 
+def configured_dsn(var_dir: Path, *, port: int = DEFAULT_PORT, url: str | None = None) -> str:
+    """The DSN ``start_database`` would use, without starting anything (for CLI tools).
+
+    Raises ClusterError when the local cluster was never initialised.
+    """
+    external = url or os.environ.get("DATABASE_URL") or ""
+    return external or LocalCluster(Path(var_dir) / "pg", port=port).dsn
+
+
 def _mask_password(dsn: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import asyncpg
 
+from db.cluster import configured_dsn
 from db.crm import TIERS, CustomerInput, upsert_customer
 from db.migrate import migrate
 from db.sanitize import LIMITS, clean_text, normalise_phone
@@ -150,11 +151,7 @@ async def _import(conn: asyncpg.Connection, customers: list[CustomerInput]) -> I
 
 
 def default_dsn() -> str:
-    import os
-
-    from db.cluster import DEFAULT_PORT, LocalCluster
-
-    return os.environ.get("DATABASE_URL") or LocalCluster(Path("var") / "pg", port=DEFAULT_PORT).dsn
+    return configured_dsn(Path("var"))
 
 
 async def _main_async(path: Path, dsn: str) -> ImportResult:

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 import db.cluster as cluster_module
-from db.cluster import ClusterError, LocalCluster, free_port, start_database
+from db.cluster import ClusterError, LocalCluster, configured_dsn, free_port, start_database
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +91,7 @@ def test_database_url_wins_over_the_local_cluster(
     assert not (var_dir / "pg").exists()
     explicit = start_database(var_dir, url="postgresql://v@127.0.0.1:2/y")
     assert explicit.dsn == "postgresql://v@127.0.0.1:2/y"
+    assert configured_dsn(var_dir) == "postgresql://u:secret@127.0.0.1:1/x"
+    monkeypatch.delenv("DATABASE_URL")
+    with pytest.raises(ClusterError, match="password file"):
+        configured_dsn(var_dir)  # never initialised

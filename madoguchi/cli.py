@@ -123,11 +123,11 @@ def cmd_reload(paths: Paths) -> int:
 
 def cmd_asterisk_config(paths: Paths) -> int:
     """Assemble Asterisk's etc dir (static + generated) without starting anything."""
-    from madoguchi.config import render
     from madoguchi.stack.asterisk import assemble_etc
+    from madoguchi.stack.runner import asterisk_files
 
     try:
-        changed = assemble_etc(paths, render(_load(paths)))
+        changed = assemble_etc(paths, asterisk_files(_load(paths)))
     except ConfigError as exc:
         return _fail(f"invalid configuration:\n{exc}")
     _say(f"wrote {paths.asterisk_var / 'etc'} ({len(changed)} files changed)")

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 from acd.ami.agi_routes import register_acd_routes
-from acd.ami.runtime import AcdRuntime
 from panoramisk.fast_agi import Application
 
+from acd.ami.runtime import AcdRuntime
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router
 from cti.app import build_app
@@ -277,7 +277,8 @@ class Service:
         except ConfigError as exc:
             log.error("reload refused, nothing changed:\n%s", exc)
             return False
-        from madoguchi.config import diff_config, render
+        from madoguchi.config import diff_config
+        from madoguchi.stack.runner import asterisk_files
 
         diff = diff_config(self.config, new)
         self.runtime.submit(
@@ -287,7 +288,7 @@ class Service:
             )
         )
         self.ivr.reload(flows, calendar)
-        changed = assemble_etc(self.paths, render(new))
+        changed = assemble_etc(self.paths, asterisk_files(new))
         if changed:
             await self._reload_asterisk(changed)
         self.config = new

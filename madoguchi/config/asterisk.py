@@ -67,6 +67,7 @@ RESTART_FILES = frozenset({PJSIP_TRANSPORT, MANAGER_AMI})
 AGENTS_CONTEXT = "agents"
 NUMBERS_CONTEXT = "numbers"
 IVR_SUBROUTINE = "madoguchi-ivr"
+IVR_AGI_SUBROUTINE = "madoguchi-ivr-agi"  # the same flows as a classic AGI script
 QUEUE_SUBROUTINE = "madoguchi-queue"
 SIP_TRANSPORT = "transport-udp"
 CODECS = ("ulaw", "alaw")
@@ -232,7 +233,7 @@ def _extensions_numbers(config: Config, guard: _Guard) -> str:
         number = guard.name(NUMBERS_FILE, f"number.{route.number}", route.number, NUMBER)
         if route.kind == "flow":
             target = guard.name(NUMBERS_FILE, f"number.{number}.flow", route.target, FLOW_NAME)
-            subroutine = IVR_SUBROUTINE
+            subroutine = IVR_AGI_SUBROUTINE if route.transport == "agi" else IVR_SUBROUTINE
         else:
             target = guard.name(NUMBERS_FILE, f"number.{number}.queue", route.target, QUEUE_NAME)
             subroutine = QUEUE_SUBROUTINE

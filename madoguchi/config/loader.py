@@ -531,11 +531,18 @@ def read_numbers(t: Table) -> dict[str, NumberRoute]:
         n = all_t.child(number, value)
         flow = n.string("flow", "", pattern=FLOW_NAME, pattern_hint="letters, digits, _ and -")
         queue = n.string("queue", "", pattern=QUEUE_NAME, pattern_hint=QUEUE_NAME_HINT)
+        transport = n.string(
+            "transport", "fastagi", pattern="fastagi|agi", pattern_hint="fastagi or agi"
+        )
         n.finish()
+        if n.has("transport") and not flow:
+            n.problem("transport", "only a flow (IVR) number has a transport")
         if n.has("flow") and n.has("queue"):
             n.problem("queue", "set either flow or queue, not both")
         elif flow:
-            numbers[number] = NumberRoute(number, "flow", flow)
+            numbers[number] = NumberRoute(
+                number, "flow", flow, "agi" if transport == "agi" else "fastagi"
+            )
         elif queue:
             numbers[number] = NumberRoute(number, "queue", queue)
         elif not n.has("flow") and not n.has("queue"):

@@ -194,6 +194,9 @@ class NumberRoute:
     number: str
     kind: Literal["flow", "queue"]
     target: str  # flow name (config/ivr/<target>.toml) or queue name
+    # How Asterisk runs a flow: FastAGI into `madoguchi serve` (default) or the classic
+    # AGI script (pyst2, one process per call) for deployments that prefer AGI scripts.
+    transport: Literal["fastagi", "agi"] = "fastagi"
 
 
 # --- the whole thing ----------------------------------------------------------------------

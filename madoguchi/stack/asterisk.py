@@ -80,6 +80,7 @@ def _prepare_dirs(paths: Paths) -> None:
         (paths.asterisk_var / sub).mkdir(parents=True, exist_ok=True)
     (paths.rootfs / INNER_VAR.lstrip("/")).mkdir(exist_ok=True)
     (paths.rootfs / INNER_SOUNDS.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    (paths.rootfs / str(paths.project).lstrip("/")).mkdir(parents=True, exist_ok=True)
     paths.asterisk_sounds.mkdir(parents=True, exist_ok=True)
     # A stale control socket from a killed run makes `asterisk -r` talk to nothing.
     for stale in ("asterisk.ctl", "asterisk.pid"):
@@ -88,10 +89,13 @@ def _prepare_dirs(paths: Paths) -> None:
 
 def launch_command(paths: Paths) -> list[str]:
     root = str(paths.rootfs)
+    project = str(paths.project)
     inner = (
         f"mount --bind {shlex.quote(str(paths.asterisk_var))} {shlex.quote(root + INNER_VAR)}"
         f" && mount --bind -o ro {shlex.quote(str(paths.asterisk_sounds))}"
         f" {shlex.quote(root + INNER_SOUNDS)}"
+        # The project at the same path inside, for the classic AGI script (ivr.agi_script).
+        f" && mount --bind -o ro {shlex.quote(project)} {shlex.quote(root + project)}"
         f" && exec chroot {shlex.quote(root)} /usr/sbin/asterisk -f -n -q"
         f" -C {INNER_VAR}/etc/asterisk.conf"
     )
@@ -116,6 +120,7 @@ def start(paths: Paths, log_file: Path) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             launch_command(paths),
+            env=agi_script_environment(paths),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -123,6 +128,24 @@ def start(paths: Paths, log_file: Path) -> subprocess.Popen[bytes]:
         )
     finally:
         out.close()
+
+
+AGI_PYTHON = "/usr/bin/python3"  # the root filesystem's own Python, for classic AGI scripts
+
+
+def agi_script_environment(paths: Paths) -> dict[str, str]:
+    """Asterisk's environment, inherited by classic AGI scripts: the project's pure-Python
+    packages (ivr, madoguchi.config) and pyst2 from the virtualenv, importable by the root
+    filesystem's Python."""
+    import site
+    import sys
+
+    pure = [str(paths.project)]
+    pure += [p for p in site.getsitepackages() if p.startswith(sys.prefix)]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TZ")}
+    env["PYTHONPATH"] = ":".join(pure)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def cli(paths: Paths, pid: int, command: str, timeout: float = 20.0) -> str:

@@ -129,7 +129,7 @@ class Stack:
         return db.dsn
 
     def write_asterisk_config(self) -> list[str]:
-        return asterisk.assemble_etc(self.paths, render(self.config))
+        return asterisk.assemble_etc(self.paths, asterisk_files(self.config))
 
     def start_asterisk(self, progress: Progress) -> None:
         progress("Asterisk: starting in its namespace")
@@ -291,6 +291,13 @@ class Stack:
                         )
                     )
         return parts
+
+
+def asterisk_files(config: Config) -> dict[str, str]:
+    """Generated Asterisk files: from config/, plus where this runner keeps the AGI Python."""
+    files = render(config)
+    files["extensions_globals.conf"] += f"MADOGUCHI_PYTHON = {asterisk.AGI_PYTHON}\n"
+    return files
 
 
 def status_dict(parts: list[PartStatus]) -> dict[str, object]:

@@ -1,0 +1,937 @@
+"""AcdRuntime: the routing core on a real Asterisk, through AMI.
+
+One asyncio task takes AMI events from one queue, in arrival order, and hands each to
+``Router.handle`` (converted by ``acd.ami.convert``); the returned commands become AMI actions.
+Events from other edges (the CTI's agent buttons, the AGI routes) go through ``submit``, which
+calls the router synchronously: with no ``await`` inside a ``handle`` call, the router is never
+mutated concurrently. A ``Tick`` is queued for ``router.next_deadline()``.
+
+Correlation: every ring is an Originate with a pre-assigned, never reused ``ChannelId``; the
+agent leg's events carry it as Uniqueid, the caller's events carry the call id (the caller
+channel's Uniqueid). The table of attempts makes duplicated and out-of-order events harmless:
+each attempt reports at most one answer and one failure or completion.
+
+Resilience: on every AMI login Asterisk sends FullyBooted (also after its own restart); the
+runtime then resyncs from CoreShowChannels and PJSIPShowContacts and rebuilds the router with
+``Router.recover``. Calls that vanished end with outcome ``system_failure``; agent legs that
+still ring are adopted, not rung again; an Originate is never re-sent after a reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from acd.ami import convert as cv
+from acd.ami.connection import AmiConnection, AmiSettings, Backoff
+from acd.ami.resync import (
+    Discovered,
+    KnownCall,
+    KnownLeg,
+    ResyncPlan,
+    plan_resync,
+    vanished_endings,
+    waiting_or_bridged_unknown,
+)
+from acd.core.call_state import CallState
+from acd.core.commands import (
+    AgentStateChanged,
+    Announce,
+    CallEnded,
+    CancelRing,
+    Command,
+    EventIgnored,
+    HangupCaller,
+    Overflow,
+    RingAgent,
+    RoutingWarning,
+)
+from acd.core.events import (
+    AgentAnswered,
+    CallCompleted,
+    CallerHungUp,
+    CallTransferred,
+    ConfigReplaced,
+    ContactStatusChanged,
+    Event,
+    RingFailed,
+    Tick,
+)
+from acd.core.router import Router
+from acd.core.specs import AgentSpec, QueueSpec
+from acd.core.views import CallView
+
+log = logging.getLogger(__name__)
+
+WAIT_CONTEXT = "madoguchi-wait"
+VOICEMAIL_CONTEXT = "madoguchi-voicemail"
+AGENTS_CONTEXT = "agents"
+HOLD_CONTEXT = "madoguchi-hold"
+BRIDGE_OPTIONS = "xT"  # x: hang the caller up when the agent leaves; T: agent may transfer
+LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after login needs no resync
+_DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
+
+
+class AmiUnavailable(RuntimeError):
+    """The AMI connection is down (or the action got no response in time)."""
+
+
+class AmiActionFailed(RuntimeError):
+    """Asterisk refused an action (its message is in the exception)."""
+
+
+class NoActiveCall(LookupError):
+    """A call control for an agent who has no connected call."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resynced:
+    """Passed to listeners as the event of the commands a resync produced."""
+
+    reason: str
+    calls_recovered: int
+    calls_lost: int
+
+
+ListenerEvent = Event | Resynced
+Listener = Callable[[ListenerEvent, Sequence[Command], float], None]
+
+AttemptState = Literal["pending", "ringing", "answered", "cancelled", "done"]
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One ring of one agent for one call (one Originate, one ChannelId)."""
+
+    channel_id: str
+    call_id: str
+    agent_id: str
+    state: AttemptState = "pending"
+    channel: str = ""  # the agent leg's channel name once seen
+    transferring: bool = False  # redirected out on purpose: its hangup is not a completion
+    holding: bool = False
+
+
+@dataclass(slots=True)
+class _Caller:
+    channel: str
+    requirements: str = ""
+    connected_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Stats:
+    logins: int = 0
+    reconnects: int = 0
+    resyncs: int = 0
+    events: int = 0
+    last_event_at: float | None = None
+    originates: int = 0
+    errors: int = 0
+    last_error: str = ""
+    announcements: dict[str, Announce] = field(default_factory=dict)
+
+
+class AcdRuntime:
+    """Owns the AMI connection and the router; the lead's composition root builds one."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        user: str,
+        secret: str,
+        router: Router,
+        queues: Sequence[QueueSpec],
+        agents: Sequence[AgentSpec],
+        clock: Callable[[], float],
+        transfer_allowed: Callable[[str], bool] = lambda number: False,
+        backoff: Backoff | None = None,
+        action_timeout: float = 10.0,
+        ping_interval: float = 5.0,
+    ) -> None:
+        self._settings = AmiSettings(host=host, port=port, user=user, secret=secret)
+        self._router = router
+        self._queues = {spec.name: spec for spec in queues}
+        self._agents = {spec.id: spec for spec in agents}
+        self._clock = clock
+        self._transfer_allowed = transfer_allowed
+        self._backoff = backoff or Backoff()
+        self._action_timeout = action_timeout
+        self._ping_interval = ping_interval
+        self._listeners: list[Listener] = []
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._tick: asyncio.TimerHandle | None = None
+        self._tick_at: float | None = None
+        self._manager: AmiConnection | None = None
+        self._ids = itertools.count(1)
+        self._id_prefix = f"acd-{secrets.token_hex(4)}"
+        self._attempts: dict[str, Attempt] = {}
+        self._ring_of: dict[tuple[str, str], str] = {}  # (call, agent) -> channel id
+        self._callers: dict[str, _Caller] = {}
+        self._adoptable: dict[tuple[str, str], str] = {}
+        self._stats = _Stats()
+        self._stopped = False
+        self._login_at = float("-inf")
+
+    # ---- public API ---------------------------------------------------------------------
+
+    @property
+    def router(self) -> Router:
+        """The current router (a resync replaces it: do not keep a reference)."""
+        return self._router
+
+    def add_listener(self, listener: Listener) -> None:
+        """``listener(event, commands, now)`` for every handled event (also for resyncs)."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Connect (in the background, retrying with backoff) and start the event loop."""
+        if self._worker is not None:
+            return
+        self._stopped = False
+        self._worker = asyncio.create_task(self._run(), name="acd-runtime")
+        self._manager = AmiConnection(
+            self._settings,
+            on_login=self._on_login,
+            on_lost=self._on_lost,
+            backoff=self._backoff,
+            ping_delay=self._ping_interval,
+        )
+        self._manager.register_event("*", self._on_ami_event)
+        self._manager.connect()
+        self._schedule_tick()
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        if self._manager is not None:
+            self._manager.close()
+            self._manager = None
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+
+    def submit(self, event: Event) -> list[Command]:
+        """Handle an event from another edge now (raises the core's errors, changes nothing
+        then); the commands are carried out and returned."""
+        if isinstance(event, ConfigReplaced):
+            commands = self._handle(event)
+            self._queues = {spec.name: spec for spec in event.queues}
+            self._agents = {spec.id: spec for spec in event.agents}
+            return commands
+        return self._handle(event)
+
+    def status(self) -> dict[str, object]:
+        manager = self._manager
+        return {
+            "connected": bool(manager is not None and manager.usable),
+            "logins": self._stats.logins,
+            "reconnects": self._stats.reconnects,
+            "resyncs": self._stats.resyncs,
+            "events": self._stats.events,
+            "last_event_at": self._stats.last_event_at,
+            "originates": self._stats.originates,
+            "action_errors": self._stats.errors,
+            "last_error": self._stats.last_error,
+            "pending": self._queue.qsize(),
+        }
+
+    def call_for_channel(self, uniqueid: str) -> CallView | None:
+        """The router's view of the call whose caller channel has this Uniqueid."""
+        return self._router.call_view(uniqueid, self._clock())
+
+    def position_and_wait(self, uniqueid: str) -> tuple[int, float | None] | None:
+        """(1-based position, estimated wait seconds or None) of a waiting caller."""
+        position = self._router.position(uniqueid)
+        if position is None:
+            return None
+        return position, self._router.estimated_wait(uniqueid)
+
+    def last_announcement(self, uniqueid: str) -> Announce | None:
+        return self._stats.announcements.get(uniqueid)
+
+    def queue_spec(self, name: str) -> QueueSpec | None:
+        return self._queues.get(name)
+
+    def agent_ids(self) -> tuple[str, ...]:
+        return tuple(self._agents)
+
+    # ---- call controls (the agent desktop) ----------------------------------------------
+
+    async def hangup(self, agent_id: str) -> None:
+        """Hang up the agent's connected (or ringing) leg."""
+        attempt = self._active_attempt(agent_id, ("answered", "ringing", "pending"))
+        await self._action({"Action": "Hangup", "Channel": self._leg(attempt), "Cause": "16"})
+
+    async def blind_transfer(self, agent_id: str, target: str) -> None:
+        """Send the agent's caller to ``target``: another agent's extension, ``queue:<name>``
+        (back into the ACD), or a number ``transfer_allowed`` accepts."""
+        attempt = self._active_attempt(agent_id, ("answered",))
+        kind, _, queue = target.partition(":")
+        if kind == "queue":
+            if queue not in self._router.queue_names():
+                raise ValueError(f"unknown queue {queue!r}")
+            await self._move_caller(attempt, WAIT_CONTEXT, "s", "loop", {"ACD_QUEUE": queue})
+        else:
+            self._check_transfer_target(target)
+            await self._move_caller(attempt, AGENTS_CONTEXT, target, "1", {})
+        self._handle(CallTransferred(attempt.call_id, target))
+
+    async def attended_transfer(self, agent_id: str, target: str) -> None:
+        """Consult ``target`` first (AMI Atxfer); the call is transferred when the agent hangs
+        up after the target answered (Asterisk's attended transfer feature)."""
+        self._check_transfer_target(target)
+        attempt = self._active_attempt(agent_id, ("answered",))
+        await self._action(
+            {
+                "Action": "Atxfer",
+                "Channel": self._leg(attempt),
+                "Exten": target,
+                "Context": AGENTS_CONTEXT,
+            }
+        )
+
+    async def hold(self, agent_id: str, on: bool) -> None:
+        """Put the caller on music on hold (the agent leg waits), or bring it back.
+
+        Needs the ``madoguchi-hold`` context (acd/ami/DIALPLAN_NOTES.md)."""
+        attempt = self._active_attempt(agent_id, ("answered",))
+        if on == attempt.holding:
+            return
+        if on:
+            attempt.transferring = True
+            try:
+                await self._action(
+                    {
+                        "Action": "Redirect",
+                        "Channel": self._caller_channel(attempt.call_id),
+                        "Context": HOLD_CONTEXT,
+                        "Exten": "caller",
+                        "Priority": "1",
+                        "ExtraChannel": self._leg(attempt),
+                        "ExtraContext": HOLD_CONTEXT,
+                        "ExtraExten": "agent",
+                        "ExtraPriority": "1",
+                    }
+                )
+            finally:
+                attempt.transferring = False
+            attempt.holding = True
+            return
+        await self._action(
+            {
+                "Action": "Setvar",
+                "Channel": self._leg(attempt),
+                "Variable": "ACD_HOLD_PEER",
+                "Value": attempt.call_id,
+            }
+        )
+        await self._action(
+            {
+                "Action": "Redirect",
+                "Channel": self._leg(attempt),
+                "Context": HOLD_CONTEXT,
+                "Exten": "resume",
+                "Priority": "1",
+            }
+        )
+        attempt.holding = False
+
+    async def dial(self, agent_id: str, number: str) -> None:
+        """Click-to-dial: ring the agent's phone, then dial ``number`` from context agents."""
+        if agent_id not in self._agents:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        if not _DIAL_NUMBER.fullmatch(number):
+            raise ValueError("a number is 1 to 32 of 0-9 * # +")
+        await self._action(
+            {
+                "Action": "Originate",
+                "Channel": f"PJSIP/{agent_id}",
+                "Context": AGENTS_CONTEXT,
+                "Exten": number,
+                "Priority": "1",
+                "Async": "true",
+                "Timeout": "30000",
+                "CallerID": cv.caller_id("", number),
+            }
+        )
+
+    # ---- the sequential path ------------------------------------------------------------
+
+    def _handle(self, event: Event) -> list[Command]:
+        now = self._clock()
+        commands = self._router.handle(event, now)
+        self._after_handle(event, commands, now)
+        return commands
+
+    def _after_handle(self, event: ListenerEvent, commands: Sequence[Command], now: float) -> None:
+        for command in commands:
+            try:
+                self._execute(command, event)
+            except Exception:  # one bad command must not stop the others
+                log.exception("executing %r failed", command)
+        for listener in list(self._listeners):
+            try:
+                listener(event, commands, now)
+            except Exception:
+                log.exception("ACD listener %r failed", listener)
+        self._schedule_tick()
+
+    async def _on_ami_event(self, manager: object, message: Mapping[str, object]) -> None:
+        self._queue.put_nowait(message)
+
+    def _on_login(self) -> None:
+        self._stats.logins += 1
+        self._login_at = asyncio.get_running_loop().time()
+        self._queue.put_nowait(_RESYNC)
+
+    def _on_lost(self) -> None:
+        self._stats.reconnects += 1
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                if item is _RESYNC:
+                    await self._resync("login")
+                elif item is _TICK:
+                    self._tick_at = None
+                    self._handle(Tick())
+                elif isinstance(item, _OriginateDone):
+                    self._on_originate(item.result)
+                else:
+                    assert isinstance(item, Mapping)
+                    await self._on_message(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._stats.errors += 1
+                log.exception("handling %r failed", item)
+
+    async def _on_message(self, message: Mapping[str, object]) -> None:
+        fact = cv.convert(message)
+        if fact is None:
+            return
+        self._stats.events += 1
+        self._stats.last_event_at = self._clock()
+        match fact:
+            case cv.Enqueue():
+                for problem in fact.problems:
+                    log.warning("caller %s: %s", fact.uniqueid, problem)
+                self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
+                self._handle(fact.to_event())
+            case cv.ChannelHangup():
+                self._on_hangup(fact)
+            case cv.OriginateResult():
+                self._on_originate(fact)
+            case cv.BridgeEntered():
+                attempt = self._attempts.get(fact.uniqueid)
+                if attempt is not None and attempt.state in ("pending", "ringing"):
+                    self._answered(attempt)  # the OriginateResponse was lost
+            case cv.ChannelCreated():
+                attempt = self._attempts.get(fact.uniqueid)
+                if attempt is not None:
+                    attempt.channel = fact.channel
+                    if attempt.state == "pending":
+                        attempt.state = "ringing"
+                    elif attempt.state == "cancelled":
+                        self._hangup_leg(attempt)  # the cancel overtook the Originate
+            case cv.ContactChanged():
+                if fact.reachable is not None and fact.aor in self._agents:
+                    self._handle(ContactStatusChanged(fact.aor, fact.reachable))
+            case cv.FullyBooted():
+                # Sent right after each login too (already resynced then); a later one is
+                # an Asterisk that finished (re)starting.
+                if asyncio.get_running_loop().time() - self._login_at > LOGIN_RESYNC_WINDOW:
+                    await self._resync("fully_booted")
+            case cv.TransferDone():
+                self._on_transfer(fact)
+            case _:
+                pass
+
+    # ---- facts -> core events -----------------------------------------------------------
+
+    def _on_hangup(self, fact: cv.ChannelHangup) -> None:
+        attempt = self._attempts.get(fact.uniqueid)
+        if attempt is not None:
+            previous, attempt.state = attempt.state, "done"
+            self._forget_attempt(attempt)
+            if previous in ("pending", "ringing"):
+                cause = cv.hangup_failure_cause(fact.cause)
+                self._handle(RingFailed(attempt.call_id, attempt.agent_id, cause))
+            elif previous == "answered" and not attempt.transferring:
+                self._handle(CallCompleted(attempt.call_id))
+            return
+        caller = self._callers.pop(fact.uniqueid, None)
+        if caller is not None:
+            self._stats.announcements.pop(fact.uniqueid, None)
+            for attempt in self._attempts_of(fact.uniqueid):
+                if attempt.holding:  # no Bridge app to end the agent leg with the caller
+                    self._hangup_leg(attempt)
+            self._handle(CallerHungUp(fact.uniqueid))
+
+    def _on_originate(self, result: cv.OriginateResult) -> None:
+        attempt = self._attempts.get(result.uniqueid) or self._attempts.get(
+            _channel_id_of(result.action_id)
+        )
+        if attempt is None:
+            return
+        if result.channel and not attempt.channel:
+            attempt.channel = result.channel
+        if result.success:
+            if attempt.state in ("pending", "ringing"):
+                self._answered(attempt)
+            elif attempt.state == "cancelled":
+                self._hangup_leg(attempt)  # answered after we gave up on it
+            return
+        if attempt.state in ("pending", "ringing"):
+            attempt.state = "done"
+            self._forget_attempt(attempt)
+            cause = cv.ring_failure_cause(result.reason)
+            self._handle(RingFailed(attempt.call_id, attempt.agent_id, cause))
+
+    def _answered(self, attempt: Attempt) -> None:
+        attempt.state = "answered"
+        commands = self._handle(AgentAnswered(attempt.call_id, attempt.agent_id))
+        view = self._router.call_view(attempt.call_id, self._clock())
+        connected = (
+            view is not None
+            and view.state is CallState.CONNECTED
+            and attempt.agent_id in view.agent_ids
+        )
+        if not connected or any(isinstance(c, EventIgnored) for c in commands):
+            # The caller left (or another agent won) before this agent answered.
+            log.info("agent %s answered a call no longer offered: hanging up", attempt.agent_id)
+            attempt.state = "cancelled"
+            self._hangup_leg(attempt)
+            return
+        caller = self._callers.get(attempt.call_id)
+        if caller is not None:
+            caller.connected_at = self._clock()
+
+    def _on_transfer(self, fact: cv.TransferDone) -> None:
+        attempt = self._attempts.get(fact.transferer_uniqueid)
+        if attempt is None or not fact.success or attempt.state != "answered":
+            return
+        attempt.transferring = True
+        self._handle(CallTransferred(attempt.call_id, fact.target or "attended"))
+
+    # ---- commands -> actions ------------------------------------------------------------
+
+    def _execute(self, command: Command, event: ListenerEvent) -> None:
+        match command:
+            case RingAgent():
+                self._ring(command)
+            case CancelRing():
+                channel_id = self._ring_of.get((command.call_id, command.agent_id))
+                attempt = self._attempts.get(channel_id) if channel_id else None
+                if attempt is not None and attempt.state in ("pending", "ringing"):
+                    attempt.state = "cancelled"
+                    self._hangup_leg(attempt)
+            case HangupCaller():
+                self._redirect_caller(command.call_id, WAIT_CONTEXT, "s", "bye", {})
+            case Overflow():
+                self._overflow(command)
+            case Announce():
+                self._stats.announcements[command.call_id] = command
+            case CallEnded():
+                self._stats.announcements.pop(command.call_id, None)
+                caller = self._callers.get(command.call_id)
+                if caller is not None and command.outcome.value != "answered":
+                    caller.connected_at = None
+            case RoutingWarning():
+                log.warning("routing: %s: %s", command.call_id, command.message)
+            case EventIgnored():
+                log.debug("ignored %r: %s", command.event, command.reason)
+            case AgentStateChanged():
+                pass
+            case _:
+                pass
+
+    def _ring(self, command: RingAgent) -> None:
+        key = (command.call_id, command.agent_id)
+        adopted = self._adoptable.pop(key, None)
+        if adopted is not None and adopted in self._attempts:
+            self._ring_of[key] = adopted  # still ringing since before the resync
+            return
+        channel_id = f"{self._id_prefix}-{next(self._ids)}"
+        attempt = Attempt(channel_id, command.call_id, command.agent_id)
+        self._attempts[channel_id] = attempt
+        self._ring_of[key] = channel_id
+        timeout_ms = str(max(1000, int(command.timeout * 1000)))
+        action: dict[str, str] = {
+            "Action": "Originate",
+            "ActionID": f"{channel_id}/ring",
+            "ChannelId": channel_id,
+            "Channel": f"PJSIP/{command.agent_id}",
+            "Async": "true",
+            "Timeout": timeout_ms,
+            "Variable": f"ACD_CALL_ID={command.call_id}",
+        }
+        if command.callback_number is not None:
+            number = cv.clean_number(command.callback_number)
+            action.update({"Context": AGENTS_CONTEXT, "Exten": number, "Priority": "1"})
+            action["CallerID"] = cv.caller_id(command.caller_name, number)
+        else:
+            action.update({"Application": "Bridge", "Data": f"{command.call_id},{BRIDGE_OPTIONS}"})
+            action["CallerID"] = cv.caller_id(command.caller_name, command.caller_number)
+        future = self._send(action)
+        if future is None:
+            log.warning("AMI down: ring of %s for %s not sent", command.agent_id, command.call_id)
+            return
+        self._stats.originates += 1
+
+        def done(f: asyncio.Future[Any]) -> None:
+            self._originate_done(channel_id, f)
+
+        future.add_done_callback(done)
+
+    def _originate_done(self, channel_id: str, future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return
+        result = future.result()
+        messages = result if isinstance(result, list) else [result]
+        final = messages[-1]
+        if cv.header(final, "Event").lower() == "originateresponse":
+            fact = cv.convert_originate_response(final)
+            if not fact.uniqueid:
+                fact = cv.OriginateResult(
+                    fact.action_id, channel_id, fact.channel, fact.success, fact.reason
+                )
+        elif cv.header(final, "Response") in ("Error", "Failure"):
+            log.warning("Originate %s refused: %s", channel_id, cv.header(final, "Message"))
+            fact = cv.OriginateResult("", channel_id, "", False, 0)
+        else:
+            return
+        self._queue.put_nowait(_OriginateDone(fact))
+
+    def _overflow(self, command: Overflow) -> None:
+        target = command.target
+        if target.kind == "voicemail":
+            variables = {"ACD_QUEUE": command.source_queue}
+            self._redirect_caller(command.call_id, VOICEMAIL_CONTEXT, "s", "1", variables)
+        elif target.kind == "callback":
+            if command.reason != "caller_request":  # the announce route says goodbye itself
+                self._redirect_caller(command.call_id, WAIT_CONTEXT, "s", "bye", {})
+        elif target.queue is not None:
+            self._set_caller_var(command.call_id, "ACD_QUEUE", target.queue)
+
+    def _redirect_caller(
+        self, call_id: str, context: str, exten: str, priority: str, variables: Mapping[str, str]
+    ) -> None:
+        for name, value in variables.items():
+            self._set_caller_var(call_id, name, value)
+        self._fire(
+            {
+                "Action": "Redirect",
+                "Channel": self._caller_channel(call_id),
+                "Context": context,
+                "Exten": exten,
+                "Priority": priority,
+            }
+        )
+
+    def _set_caller_var(self, call_id: str, name: str, value: str) -> None:
+        self._fire(
+            {
+                "Action": "Setvar",
+                "Channel": self._caller_channel(call_id),
+                "Variable": name,
+                "Value": value,
+            }
+        )
+
+    def _hangup_leg(self, attempt: Attempt) -> None:
+        self._fire({"Action": "Hangup", "Channel": self._leg(attempt), "Cause": "16"})
+
+    # ---- resync -------------------------------------------------------------------------
+
+    async def _resync(self, reason: str) -> None:
+        self._stats.resyncs += 1
+        try:
+            channel_rows = await self._listing("CoreShowChannels", "CoreShowChannel")
+            contact_rows = await self._listing("PJSIPShowContacts", "ContactList")
+        except (AmiUnavailable, AmiActionFailed) as error:
+            log.warning("resync (%s) not possible now: %s", reason, error)
+            return
+        rows = [r for r in map(cv.convert_channel_row, channel_rows) if r is not None]
+        contacts = [c for c in map(cv.convert, contact_rows) if isinstance(c, cv.ContactListed)]
+        known_legs = {
+            cid: KnownLeg(a.call_id, a.agent_id)
+            for cid, a in self._attempts.items()
+            if a.state in ("pending", "ringing", "answered")
+        }
+        unknown = waiting_or_bridged_unknown(
+            rows, self._router.snapshot(self._clock()), known_legs, self._agents
+        )
+        discovered: dict[str, Discovered] = {}
+        for uniqueid in unknown:
+            found = await self._discover(uniqueid)
+            if found is not None:
+                discovered[uniqueid] = found
+        # From here on no await: the router is replaced atomically.
+        now = self._clock()
+        old = self._router.snapshot(now)
+        known_calls = {
+            call_id: KnownCall(caller.requirements, caller.connected_at)
+            for call_id, caller in self._callers.items()
+        }
+        plan = plan_resync(
+            old=old,
+            known_calls=known_calls,
+            known_legs=known_legs,
+            rows=rows,
+            contacts=contacts,
+            discovered=discovered,
+            agent_ids=self._agents,
+            now=now,
+        )
+        self._apply_resync(plan, rows, reason, now)
+
+    def _apply_resync(
+        self, plan: ResyncPlan, rows: Sequence[cv.ChannelListed], reason: str, now: float
+    ) -> None:
+        by_id = {row.uniqueid: row for row in rows}
+        # Attempts: keep answered legs of recovered calls and the still-ringing legs.
+        ringing = set(plan.live_rings.values())
+        recovered_ids = {call.call_id for call in plan.snapshot.calls}
+        for channel_id, attempt in list(self._attempts.items()):
+            alive = channel_id in by_id
+            if alive and channel_id in plan.adopted_legs:
+                attempt.state = "answered"
+            elif alive and channel_id in ringing:
+                attempt.state = "ringing"
+            else:
+                if alive and attempt.state != "done":
+                    attempt.state = "cancelled"
+                    self._hangup_leg(attempt)
+                else:
+                    attempt.state = "done"
+                self._forget_attempt(attempt)
+        for channel_id, leg in plan.adopted_legs.items():
+            if channel_id not in self._attempts:
+                found = Attempt(channel_id, leg.call_id, leg.agent_id, "answered")
+                found.channel = by_id[channel_id].channel
+                self._attempts[channel_id] = found
+            self._ring_of[(leg.call_id, leg.agent_id)] = channel_id
+        self._callers = {
+            call_id: caller for call_id, caller in self._callers.items() if call_id in recovered_ids
+        }
+        for call in plan.snapshot.calls:
+            if call.call_id not in self._callers:
+                self._callers[call.call_id] = _Caller(
+                    by_id[call.call_id].channel, call.requirements
+                )
+            if call.connected_at is not None:
+                self._callers[call.call_id].connected_at = call.connected_at
+        for uniqueid in plan.hangups:
+            self._fire({"Action": "Hangup", "Channel": uniqueid, "Cause": "41"})
+        specs_q = tuple(self._queues.values())
+        specs_a = tuple(self._agents.values())
+        router, recovered = Router.recover(specs_q, specs_a, plan.snapshot, now)
+        self._router = router
+        self._adoptable = dict(plan.live_rings)
+        commands: list[Command] = vanished_endings(plan.vanished, now)
+        commands.extend(recovered)
+        for agent_id, reachable in plan.reachable.items():
+            view = router.agent_view(agent_id, now)
+            if view is not None and view.reachable != reachable:
+                commands.extend(router.handle(ContactStatusChanged(agent_id, reachable), now))
+        event = Resynced(reason, len(plan.snapshot.calls), len(plan.vanished))
+        self._after_handle(event, commands, now)
+        for channel_id in self._adoptable.values():  # rings the new router did not want
+            unwanted = self._attempts.get(channel_id)
+            if unwanted is not None:
+                unwanted.state = "cancelled"
+                self._hangup_leg(unwanted)
+        self._adoptable = {}
+        log.info(
+            "resync (%s): %d calls recovered, %d lost, %d channels hung up",
+            reason, len(plan.snapshot.calls), len(plan.vanished), len(plan.hangups),
+        )  # fmt: skip
+
+    async def _discover(self, uniqueid: str) -> Discovered | None:
+        """Read the ACD variables of a live caller the router does not know."""
+        values: dict[str, str] = {}
+        for name in ("ACD_QUEUE", "ACD_PRIORITY", "ACD_SKILLS", "ACD_CONTEXT"):
+            try:
+                reply = await self._action(
+                    {"Action": "Getvar", "Channel": uniqueid, "Variable": name}
+                )
+            except (AmiUnavailable, AmiActionFailed):
+                return None
+            values[name] = cv.header(reply, "Value")
+        queue = values["ACD_QUEUE"].strip()
+        if not cv.QUEUE_NAME.fullmatch(queue):
+            return None
+        requirements, _ = cv.check_requirements(values["ACD_SKILLS"])
+        context, _ = cv.decode_context(values["ACD_CONTEXT"])
+        priority = max(0, min(cv.PRIORITY_LIMIT, cv.to_int(values["ACD_PRIORITY"])))
+        return Discovered(queue, priority, requirements, context)
+
+    # ---- AMI plumbing -------------------------------------------------------------------
+
+    def _send(self, action: dict[str, str]) -> asyncio.Future[Any] | None:
+        manager = self._manager
+        if manager is None or not manager.usable:
+            return None
+        future: asyncio.Future[Any] = manager.send_action(action)
+        return future
+
+    def _fire(self, action: dict[str, str]) -> None:
+        """Send without waiting; a refusal is logged (the events tell the rest)."""
+        future = self._send(action)
+        if future is None:
+            log.warning("AMI down: %s not sent", action.get("Action"))
+            return
+        name = action.get("Action", "")
+
+        def done(f: asyncio.Future[Any]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            reply = f.result()
+            reply = reply[0] if isinstance(reply, list) and reply else reply
+            if cv.header(reply, "Response") == "Error":
+                self._stats.last_error = f"{name}: {cv.header(reply, 'Message')}"
+                log.info("AMI %s refused: %s", name, cv.header(reply, "Message"))
+
+        future.add_done_callback(done)
+
+    async def _action(self, action: dict[str, str]) -> Mapping[str, object]:
+        future = self._send(action)
+        if future is None:
+            raise AmiUnavailable("the AMI connection is down")
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(future), self._action_timeout)
+        except TimeoutError:
+            raise AmiUnavailable(f"no response to {action['Action']}") from None
+        first = reply[0] if isinstance(reply, list) else reply
+        if cv.header(first, "Response") in ("Error", "Failure"):
+            raise AmiActionFailed(f"{action['Action']}: {cv.header(first, 'Message')}")
+        return first  # type: ignore[no-any-return]
+
+    async def _listing(self, action: str, row_event: str) -> list[Mapping[str, object]]:
+        manager = self._manager
+        if manager is None or not manager.usable:
+            raise AmiUnavailable("the AMI connection is down")
+        future = manager.send_action({"Action": action}, as_list=True)
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(future), self._action_timeout)
+        except TimeoutError:
+            raise AmiUnavailable(f"no response to {action}") from None
+        messages = reply if isinstance(reply, list) else [reply]
+        first = messages[0] if messages else {}
+        if cv.header(first, "Response") == "Error":
+            # PJSIPShowContacts answers "No Contacts found" with an error: an empty list.
+            if "found" in cv.header(first, "Message").lower():
+                return []
+            raise AmiActionFailed(f"{action}: {cv.header(first, 'Message')}")
+        return [m for m in messages if cv.header(m, "Event").lower() == row_event.lower()]
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        if self._stopped or self._worker is None:
+            return
+        deadline = self._router.next_deadline()
+        if deadline is None or deadline == self._tick_at:
+            return
+        if self._tick is not None:
+            self._tick.cancel()
+        self._tick_at = deadline
+        delay = max(0.0, deadline - self._clock())
+        loop = asyncio.get_running_loop()
+        self._tick = loop.call_later(delay, self._queue.put_nowait, _TICK)
+
+    def _attempts_of(self, call_id: str) -> list[Attempt]:
+        return [a for a in self._attempts.values() if a.call_id == call_id]
+
+    def _forget_attempt(self, attempt: Attempt) -> None:
+        key = (attempt.call_id, attempt.agent_id)
+        if self._ring_of.get(key) == attempt.channel_id:
+            del self._ring_of[key]
+        # The attempt itself stays (as done) a while to recognise late events.
+        if len(self._attempts) > 20_000:
+            for channel_id in [c for c, a in self._attempts.items() if a.state == "done"][:5_000]:
+                del self._attempts[channel_id]
+
+    def _active_attempt(self, agent_id: str, states: Sequence[AttemptState]) -> Attempt:
+        view = self._router.agent_view(agent_id, self._clock())
+        if view is None:
+            raise ValueError(f"unknown agent {agent_id!r}")
+        if view.call_id is not None:
+            channel_id = self._ring_of.get((view.call_id, agent_id))
+            attempt = self._attempts.get(channel_id) if channel_id else None
+            if attempt is not None and attempt.state in states:
+                return attempt
+        raise NoActiveCall(f"agent {agent_id} has no call to control")
+
+    def _leg(self, attempt: Attempt) -> str:
+        return attempt.channel or attempt.channel_id
+
+    def _caller_channel(self, call_id: str) -> str:
+        caller = self._callers.get(call_id)
+        return caller.channel if caller is not None and caller.channel else call_id
+
+    def _check_transfer_target(self, target: str) -> None:
+        if target in self._agents:
+            return
+        if _DIAL_NUMBER.fullmatch(target) and self._transfer_allowed(target):
+            return
+        raise ValueError(f"transfer target {target!r} is not an agent or an allowed number")
+
+    async def _move_caller(
+        self,
+        attempt: Attempt,
+        context: str,
+        exten: str,
+        priority: str,
+        variables: Mapping[str, str],
+    ) -> None:
+        channel = self._caller_channel(attempt.call_id)
+        attempt.transferring = True
+        try:
+            for name, value in variables.items():
+                await self._action(
+                    {"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value}
+                )
+            await self._action(
+                {
+                    "Action": "Redirect",
+                    "Channel": channel,
+                    "Context": context,
+                    "Exten": exten,
+                    "Priority": priority,
+                }
+            )
+        except BaseException:
+            attempt.transferring = False
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class _OriginateDone:
+    result: cv.OriginateResult
+
+
+_TICK = object()
+_RESYNC = object()
+
+
+def _channel_id_of(action_id: str) -> str:
+    return action_id.rsplit("/", 1)[0] if action_id.endswith("/ring") else ""

@@ -111,8 +111,20 @@ class AgentStateInterval:
     ended_at: datetime | None
 
 
-Record = CallUpdate | CallEvent | AgentStateInterval
-RecordKind = Literal["call", "event", "agent_state"]
+@dataclass(frozen=True, slots=True)
+class RecordingMeta:
+    """Metadata of one call recording, idempotent by ``(call_id, recording_id)``."""
+
+    call_id: str
+    recording_id: str
+    path: str
+    started_at: datetime
+    ended_at: datetime | None
+    size_bytes: int | None
+
+
+Record = CallUpdate | CallEvent | AgentStateInterval | RecordingMeta
+RecordKind = Literal["call", "event", "agent_state", "recording"]
 
 
 class RecordError(ValueError):
@@ -214,6 +226,37 @@ def build_agent_state(
     )
 
 
+def build_recording(
+    call_id: object,
+    recording_id: object,
+    path: object,
+    started_at: object,
+    ended_at: object = None,
+    size_bytes: object = None,
+) -> RecordingMeta:
+    """Validate recording metadata; raises RecordError if identity, path or start is bad."""
+    try:
+        started = to_timestamp(started_at)
+        ended = None if ended_at is None else to_timestamp(ended_at)
+    except (ValueError, OverflowError) as exc:
+        raise RecordError(f"recording time: {exc}") from exc
+    if ended is not None and ended < started:
+        ended = started
+    size: int | None = None
+    if size_bytes is not None:
+        if isinstance(size_bytes, bool) or not isinstance(size_bytes, int) or size_bytes < 0:
+            raise RecordError("recording size_bytes must be a non-negative integer")
+        size = size_bytes
+    return RecordingMeta(
+        call_id=_required_id("call_id", call_id),
+        recording_id=_required_id("recording_id", recording_id),
+        path=_required_id("path", path),
+        started_at=started,
+        ended_at=ended,
+        size_bytes=size,
+    )
+
+
 def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -232,6 +275,16 @@ def to_json_line(record: Record) -> str:
             "ts": _ts(record.ts),
             "event_kind": record.kind,
             "data": record.data,
+        }
+    elif isinstance(record, RecordingMeta):
+        body = {
+            "kind": "recording",
+            "call_id": record.call_id,
+            "recording_id": record.recording_id,
+            "path": record.path,
+            "started_at": _ts(record.started_at),
+            "ended_at": _ts(record.ended_at),
+            "size_bytes": record.size_bytes,
         }
     else:
         body = {
@@ -275,6 +328,17 @@ def from_json_line(line: str) -> Record:
                 reason=body["reason"],
                 started_at=to_timestamp(body["started_at"]),
                 ended_at=None if ended is None else to_timestamp(ended),
+            )
+        if kind == "recording":
+            ended = body["ended_at"]
+            size = body["size_bytes"]
+            return RecordingMeta(
+                call_id=str(body["call_id"]),
+                recording_id=str(body["recording_id"]),
+                path=str(body["path"]),
+                started_at=to_timestamp(body["started_at"]),
+                ended_at=None if ended is None else to_timestamp(ended),
+                size_bytes=None if size is None else int(size),
             )
         raise RecordError(f"unknown record kind {kind!r}")
     except RecordError:

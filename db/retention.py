@@ -2,8 +2,10 @@
 
 A call's age is taken from its latest known time (ended, else entered queue, else entered IVR,
 else when the row was created). Purged with a call: its timeline events and dispositions.
-Also purged: timeline events and dispositions older than the cutoff whose call row is gone, and
-closed agent state intervals that ended before the cutoff. Customers (CRM) are never purged here.
+Also purged with a call: its recordings' metadata (the file paths are returned for the caller to
+delete the files). Also purged: timeline events, dispositions and recordings older than the
+cutoff whose call row is gone, and closed agent state intervals that ended before the cutoff.
+Customers (CRM) are never purged here.
 Deletes run in batches, one short transaction each, so a large purge does not block the writer.
 """
 
@@ -27,12 +29,16 @@ events AS (
 disps AS (
     DELETE FROM dispositions x USING doomed d WHERE x.call_id = d.call_id RETURNING 1
 ),
+recs AS (
+    DELETE FROM recordings r USING doomed d WHERE r.call_id = d.call_id RETURNING r.path
+),
 gone AS (
     DELETE FROM calls c USING doomed d WHERE c.call_id = d.call_id RETURNING 1
 )
 SELECT (SELECT count(*) FROM gone) AS calls,
        (SELECT count(*) FROM events) AS events,
-       (SELECT count(*) FROM disps) AS dispositions
+       (SELECT count(*) FROM disps) AS dispositions,
+       (SELECT coalesce(array_agg(path), ARRAY[]::text[]) FROM recs) AS recording_paths
 """  # noqa: S608 (a module constant is interpolated; values are bind parameters)
 
 PURGE_ORPHAN_EVENTS = """
@@ -54,6 +60,17 @@ WHERE x.id IN (
 )
 """
 
+PURGE_ORPHAN_RECORDINGS = """
+WITH doomed AS (
+    SELECT r.call_id, r.recording_id FROM recordings r
+    WHERE r.started_at < $1 AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = r.call_id)
+    LIMIT $2
+)
+DELETE FROM recordings r USING doomed d
+WHERE r.call_id = d.call_id AND r.recording_id = d.recording_id
+RETURNING r.path
+"""
+
 PURGE_AGENT_STATES = """
 DELETE FROM agent_state_intervals a
 WHERE (a.agent_id, a.started_at) IN (
@@ -69,6 +86,8 @@ class PurgeResult:
     events: int = 0
     dispositions: int = 0
     agent_intervals: int = 0
+    # Files of the purged recordings: the caller deletes them (db/ only touches the database).
+    recording_paths: tuple[str, ...] = ()
 
 
 async def purge(
@@ -92,6 +111,7 @@ def _deleted(status: str) -> int:
 
 async def _purge(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> PurgeResult:
     calls = events = dispositions = intervals = 0
+    paths: list[str] = []
     while True:
         async with conn.transaction():
             row = await conn.fetchrow(PURGE_CALLS, cutoff, batch)
@@ -99,7 +119,13 @@ async def _purge(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> Purg
         calls += row["calls"]
         events += row["events"]
         dispositions += row["dispositions"]
+        paths.extend(row["recording_paths"])
         if row["calls"] < batch:
+            break
+    while True:
+        orphans = [r["path"] for r in await conn.fetch(PURGE_ORPHAN_RECORDINGS, cutoff, batch)]
+        paths.extend(orphans)
+        if len(orphans) < batch:
             break
     for statement in (PURGE_ORPHAN_EVENTS, PURGE_ORPHAN_DISPOSITIONS, PURGE_AGENT_STATES):
         while True:
@@ -112,4 +138,4 @@ async def _purge(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> Purg
                 intervals += count
             if count < batch:
                 break
-    return PurgeResult(calls, events, dispositions, intervals)
+    return PurgeResult(calls, events, dispositions, intervals, tuple(paths))

@@ -39,6 +39,8 @@ LIMITS: Final[Mapping[str, int]] = {
     "account_number": 64,
     "phone": 32,
     "tier": 16,
+    "recording_id": 128,
+    "path": 1024,
 }
 
 # Serialised size above which a jsonb document is replaced by a truncation marker.

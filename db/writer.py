@@ -45,9 +45,11 @@ from db.records import (
     CallUpdate,
     Record,
     RecordError,
+    RecordingMeta,
     build_agent_state,
     build_call_update,
     build_event,
+    build_recording,
 )
 from db.spool import Spool
 
@@ -107,6 +109,14 @@ ON CONFLICT (agent_id, started_at) DO UPDATE SET
     reason = coalesce(EXCLUDED.reason, a.reason),
     ended_at = coalesce(EXCLUDED.ended_at, a.ended_at)
 """
+UPSERT_RECORDING = """
+INSERT INTO recordings AS r (call_id, recording_id, path, started_at, ended_at, size_bytes)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (call_id, recording_id) DO UPDATE SET
+    path = EXCLUDED.path,
+    ended_at = coalesce(EXCLUDED.ended_at, r.ended_at),
+    size_bytes = coalesce(EXCLUDED.size_bytes, r.size_bytes)
+"""
 INSERT_AGENT = "INSERT INTO agents (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 
 
@@ -133,6 +143,11 @@ async def apply_records(conn: asyncpg.Connection, records: Sequence[Record]) -> 
         for r in records
         if isinstance(r, AgentStateInterval)
     ]
+    recordings = [
+        (r.call_id, r.recording_id, r.path, r.started_at, r.ended_at, r.size_bytes)
+        for r in records
+        if isinstance(r, RecordingMeta)
+    ]
     async with conn.transaction():
         if calls:
             await conn.executemany(UPSERT_CALL, calls)
@@ -142,6 +157,8 @@ async def apply_records(conn: asyncpg.Connection, records: Sequence[Record]) -> 
             agents = sorted({row[0] for row in states})
             await conn.executemany(INSERT_AGENT, [(a,) for a in agents])
             await conn.executemany(UPSERT_AGENT_STATE, states)
+        if recordings:
+            await conn.executemany(UPSERT_RECORDING, recordings)
 
 
 def _is_content_error(exc: BaseException) -> bool:
@@ -227,6 +244,25 @@ class DurableWriter:
             log.error("writer: agent state refused: %s", exc)
         except Exception:
             log.exception("writer: record_agent_state failed")
+
+    def record_recording(
+        self,
+        call_id: str,
+        recording_id: str,
+        path: str,
+        started_at: datetime | float,
+        ended_at: datetime | float | None = None,
+        size_bytes: int | None = None,
+    ) -> None:
+        """Store (or complete, by sending it again with ``ended_at``) a recording's metadata."""
+        try:
+            self._enqueue(
+                build_recording(call_id, recording_id, path, started_at, ended_at, size_bytes)
+            )
+        except RecordError as exc:
+            log.error("writer: recording refused: %s", exc)
+        except Exception:
+            log.exception("writer: record_recording failed")
 
     def status(self) -> WriterStatus:
         return WriterStatus(

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from db.crm import CrmRepository
-from db.records import build_agent_state, build_call_update, build_event
+from db.records import build_agent_state, build_call_update, build_event, build_recording
 from db.retention import purge
 from db.writer import apply_records
 
@@ -29,9 +29,11 @@ async def test_purge_removes_only_old_call_details(pool: asyncpg.Pool) -> None:
         )
         records.append(build_event(f"c{i}", "e1", when, "enqueued", {}))
         records.append(build_event(f"c{i}", "e2", when, "ended", {}))
+        records.append(build_recording(f"c{i}", "r1", f"/rec/c{i}.wav", when))
     # an ongoing call that entered the IVR long ago but is not ended: aged by entered_ivr
     records.append(build_call_update("ivr-old", {"entered_ivr": NOW - timedelta(days=90)})[0])
     records.append(build_event("orphan", "e1", NOW - timedelta(days=60), "x", {}))
+    records.append(build_recording("orphan", "r1", "/rec/orphan.wav", NOW - timedelta(days=60)))
     records.append(
         build_agent_state("1001", "ready", None, NOW - timedelta(days=40), NOW - timedelta(days=39))
     )
@@ -48,6 +50,13 @@ async def test_purge_removes_only_old_call_details(pool: asyncpg.Pool) -> None:
         1,
         1,
     )
+    assert sorted(result.recording_paths) == [
+        "/rec/c0.wav",
+        "/rec/c1.wav",
+        "/rec/c2.wav",
+        "/rec/orphan.wav",
+    ]
+    assert await pool.fetchval("SELECT count(*) FROM recordings") == 2
     remaining = [r["call_id"] for r in await pool.fetch("SELECT call_id FROM calls ORDER BY 1")]
     assert remaining == ["c3", "c4"]
     assert await pool.fetchval("SELECT count(*) FROM call_events") == 4

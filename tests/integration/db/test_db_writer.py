@@ -37,9 +37,9 @@ async def test_migrations_are_idempotent(empty_dsn: str) -> None:
     conn = await asyncpg.connect(empty_dsn)
     try:
         assert await schema_version(conn) == 0
-        assert await migrate(conn) == [1]
+        assert await migrate(conn) == [1, 2]
         assert await migrate(conn) == []
-        assert await schema_version(conn) == 1
+        assert await schema_version(conn) == 2
         tables = {
             r["tablename"]
             for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
@@ -52,6 +52,7 @@ async def test_migrations_are_idempotent(empty_dsn: str) -> None:
             "call_events",
             "agent_state_intervals",
             "dispositions",
+            "recordings",
             "schema_version",
         } <= tables
     finally:
@@ -62,7 +63,7 @@ async def test_concurrent_migrators_apply_once(empty_dsn: str) -> None:
     pool = await asyncpg.create_pool(empty_dsn, min_size=3, max_size=3)
     try:
         results = await asyncio.gather(migrate(pool), migrate(pool), migrate(pool))
-        assert sorted(results) == [[], [], [1]]
+        assert sorted(results) == [[], [], [1, 2]]
     finally:
         await pool.close()
 
@@ -147,6 +148,9 @@ async def test_events_and_agent_states_are_idempotent(
         writer.record_agent_state("1001", "ready", None, T0)
         writer.record_agent_state("1001", "ready", None, T0, T0 + timedelta(minutes=5))
         writer.record_agent_state("1001", "not_ready", "break", T0 + timedelta(minutes=5))
+        writer.record_recording("e1", "rec-1", "/rec/e1.wav", T0)
+        writer.record_recording("e1", "rec-1", "/rec/e1.wav", T0, T0 + timedelta(seconds=30), 480)
+        writer.record_recording("e1", "rec-1", "/rec/e1.wav", T0)  # a late duplicate start
         assert await writer.wait_idle(30)
     finally:
         await writer.stop()
@@ -163,6 +167,8 @@ async def test_events_and_agent_states_are_idempotent(
         ("not_ready", "break", None),
     ]
     assert await pool.fetchval("SELECT id FROM agents") == "1001"
+    recording = await pool.fetchrow("SELECT * FROM recordings")
+    assert (recording["ended_at"], recording["size_bytes"]) == (T0 + timedelta(seconds=30), 480)
 
 
 async def test_postgres_stopped_mid_stream_loses_and_duplicates_nothing(

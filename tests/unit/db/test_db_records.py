@@ -13,9 +13,11 @@ from db.records import (
     CallEvent,
     CallUpdate,
     RecordError,
+    RecordingMeta,
     build_agent_state,
     build_call_update,
     build_event,
+    build_recording,
     from_json_line,
     to_json_line,
     to_timestamp,
@@ -89,6 +91,8 @@ RECORDS = [
     CallEvent("c1", "u1", T0, "offered", {"agent": "1001", "n": [1, 2]}),
     AgentStateInterval("1001", "not_ready", "break", T0, None),
     AgentStateInterval("1001", "ready", None, T0, T0 + timedelta(seconds=5)),
+    RecordingMeta("c1", "r1", "/var/spool/rec/c1.wav", T0, None, None),
+    RecordingMeta("c1", "r2", "/var/spool/rec/録音.wav", T0, T0 + timedelta(seconds=9), 4096),
 ]
 
 
@@ -121,3 +125,12 @@ def test_json_line_round_trip_of_any_text(notes: str, queue: str) -> None:
 def test_corrupt_lines_raise_record_error(line: str) -> None:
     with pytest.raises(RecordError):
         from_json_line(line)
+
+
+def test_recording_validation() -> None:
+    meta = build_recording("c1", "r1", "/rec/a\x00.wav", T0, T0 - timedelta(seconds=1), 10)
+    assert (meta.path, meta.ended_at) == ("/rec/a.wav", T0)
+    with pytest.raises(RecordError, match="size_bytes"):
+        build_recording("c1", "r1", "/rec/a.wav", T0, None, -1)
+    with pytest.raises(RecordError, match="path is empty"):
+        build_recording("c1", "r1", "", T0)

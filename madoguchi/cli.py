@@ -111,13 +111,17 @@ def cmd_serve(paths: Paths) -> int:
 
 
 def cmd_reload(paths: Paths) -> int:
-    stack = _stack(paths)
+    # Validate here first so the admin sees the problems; the service validates again
+    # (the files may change in between) and applies nothing on error.
+    try:
+        stack = _stack(paths)
+    except ConfigError as exc:
+        return _fail(f"reload refused, nothing changed:\n{exc}")
     pid = stack.service_pid()
     if pid is None:
         return _fail("the service is not running (madoguchi up)")
-    # The service validates first and applies nothing on error; its answer goes to its log.
     os.kill(pid, signal.SIGHUP)
-    _say(f"reload requested (SIGHUP to pid {pid}); see `madoguchi logs` for the result")
+    _say(f"reload requested (SIGHUP to pid {pid}); `madoguchi logs` shows what was applied")
     return 0
 
 

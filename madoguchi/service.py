@@ -32,6 +32,7 @@ from db.history import recent_calls
 from db.migrate import migrate
 from db.writer import DurableWriter
 from ivr.calendar import load_calendar
+from ivr.clock import clock_starting_at
 from ivr.fastagi import IvrService, register_flows, start_fastagi_server
 from ivr.loader import load_flows
 from ivr.outcome import IvrOutcome, IvrResult
@@ -65,6 +66,10 @@ class Service:
         self.dsn = dsn
         self.clock = time.time
         self.tz = ZoneInfo(config.calendar.timezone)
+        # MADOGUCHI_IVR_CLOCK_START (ISO 8601 with offset) runs the IVR's business-hours
+        # clock from that instant: for trying flows (and testing) as if on another day.
+        start = os.environ.get("MADOGUCHI_IVR_CLOCK_START", "")
+        self._ivr_now = clock_starting_at(start) if start else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dirty_queues: set[str] = set()
 
@@ -178,6 +183,8 @@ class Service:
     # -- IVR ----------------------------------------------------------------------------
 
     def _ivr_clock(self) -> datetime:
+        if self._ivr_now is not None:
+            return self._ivr_now().astimezone(self.tz)
         return datetime.now(self.tz)
 
     def _load_ivr(self, cfg: Config) -> tuple[Mapping[str, Any], Any]:
@@ -226,6 +233,10 @@ class Service:
         )
 
     # -- ACD outputs --------------------------------------------------------------------
+
+    def _transfer_allowed(self, target: str) -> bool:
+        """Blind transfers reach agents and queues; no outside number is allowed by default."""
+        return target in self.config.agents or target.removeprefix("queue:") in self.config.queues
 
     def _ring_timeout(self, queue: str) -> float | None:
         q = self.config.queues.get(queue)

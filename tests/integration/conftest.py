@@ -30,7 +30,10 @@ def stack_paths() -> Iterator[Paths]:
     var = Path(tempfile.mkdtemp(prefix="madoguchi-it-"))
     var.chmod(0o755)
     base = default_paths()
-    yield Paths(project=base.project, config=base.config, var=var, rootfs=base.rootfs)
+    # A copy of the shipped config: reload tests edit it; the shipped files stay untouched.
+    config = var / "config"
+    shutil.copytree(base.config, config)
+    yield Paths(project=base.project, config=config, var=var, rootfs=base.rootfs)
     logs = ARTIFACTS / "integration-logs"
     shutil.rmtree(logs, ignore_errors=True)
     for src in (var / "log", var / "asterisk" / "log"):

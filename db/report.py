@@ -135,8 +135,9 @@ def row_values(row: KpiRow) -> dict[str, Any]:
     }
 
 
-def to_json(report: Report) -> str:
-    body = {
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data (what ``to_json`` serialises; the CTI can serve it)."""
+    return {
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),
         "interval": report.interval,
@@ -149,7 +150,10 @@ def to_json(report: Report) -> str:
         "rows": [row_values(r) for r in report.rows],
         "totals": [row_values(r) for r in report.totals],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=2)
 
 
 def to_csv(report: Report) -> str:

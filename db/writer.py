@@ -1,7 +1,8 @@
 """The durable writer: call records, timeline events and agent states reach PostgreSQL, or disk.
 
-The ACD adapter calls ``record_call`` / ``record_event`` / ``record_agent_state``: plain methods
-that validate, queue in memory and return at once. They never raise and never wait on the database.
+The ACD adapter calls ``record_call`` / ``record_event`` / ``record_agent_state`` /
+``record_recording``: plain methods (call them from the event loop's thread) that validate, queue
+in memory and return at once. They never raise and never wait on the database.
 
 One task drains the queue in batches (``batch_size`` records or ``flush_interval`` seconds after the
 first queued record, whichever comes first), one transaction per batch. When PostgreSQL is
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -338,7 +340,7 @@ class DurableWriter:
             self._spool.append([record])
             return
         if not self._pending:
-            self._first_pending_at = asyncio.get_running_loop().time()
+            self._first_pending_at = time.monotonic()
         self._pending.append(record)
         if len(self._pending) >= self.batch_size or len(self._pending) == 1:
             self._wake.set()
@@ -359,12 +361,11 @@ class DurableWriter:
         return batch
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         final_replay_tried = False
         try:
             while True:
                 self._wake.clear()
-                now = loop.time()
+                now = time.monotonic()
                 if self._spool.depth:
                     # Spooling: keep order by putting new records behind the spooled ones.
                     if self._flush_due(now):
@@ -412,14 +413,12 @@ class DurableWriter:
         return min(deadlines) if deadlines else None
 
     async def _sleep_until(self, deadline: float | None) -> None:
-        timeout = (
-            None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
-        )
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _schedule_retry(self) -> None:
-        self._next_retry = asyncio.get_running_loop().time() + self._retry_delay
+        self._next_retry = time.monotonic() + self._retry_delay
         self._retry_delay = min(self.retry_max, self._retry_delay * 2)
 
     async def _to_spool(self, records: list[Record]) -> None:
@@ -431,7 +430,7 @@ class DurableWriter:
             # Disk full or spool dir unwritable: keep them in memory, in order, and retry later.
             self._pending.extendleft(reversed(records))
             if self._first_pending_at is None:
-                self._first_pending_at = asyncio.get_running_loop().time()
+                self._first_pending_at = time.monotonic()
             self._last_error = f"spool write failed: {exc}"
             log.error("writer: cannot write the spool %s: %s", self._spool.path, exc)
             await asyncio.sleep(self.retry_min)

@@ -99,7 +99,8 @@ class CrmRepository:
             )
         ]
         contacts = await conn.fetch(
-            """SELECT call_id, coalesce(entered_ivr_at, entered_queue_at, created_at) AS started_at,
+            """SELECT call_id, coalesce(entered_ivr_at, entered_queue_at, ended_at, created_at)
+                          AS started_at,
                       queue, agent_id, outcome, disposition, notes
                FROM calls
                WHERE customer_id = $1 OR caller_number = ANY($2::text[])

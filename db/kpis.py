@@ -5,7 +5,8 @@ SQL returns additive raw counts and second sums per interval (``date_bin`` over 
 the pure helpers below, so that a period total is just the sum of its intervals' raw figures.
 
 Attribution: a call belongs to the interval in which it entered the queue (calls that never
-reached a queue: the interval in which they entered the IVR), whatever happens to it later.
+reached a queue: the interval in which they entered the IVR, else ended, else were first
+recorded), whatever happens to it later.
 Agent state time is split exactly at interval boundaries.
 """
 
@@ -162,13 +163,16 @@ QUEUE_SQL = f"""
 WITH {_BUCKETS},
 attributed AS (
     SELECT c.*,
-           date_bin(p.step, coalesce(c.entered_queue_at, c.entered_ivr_at) AT TIME ZONE p.tz,
-                    TIMESTAMP '2000-01-01') AS local_start,
+           date_bin(p.step, t.at AT TIME ZONE p.tz, TIMESTAMP '2000-01-01') AS local_start,
            coalesce((($6::jsonb) ->> c.queue)::float8, $7::float8) AS sl_s,
            extract(epoch FROM c.answered_at - c.entered_queue_at) AS wait_s
-    FROM calls c, params p, span s
-    WHERE coalesce(c.entered_queue_at, c.entered_ivr_at) >= s.lo
-      AND coalesce(c.entered_queue_at, c.entered_ivr_at) < s.hi
+    FROM calls c
+    CROSS JOIN LATERAL (
+        SELECT coalesce(c.entered_queue_at, c.entered_ivr_at, c.ended_at, c.created_at) AS at
+    ) t
+    CROSS JOIN params p
+    CROSS JOIN span s
+    WHERE t.at >= s.lo AND t.at < s.hi
 ),
 agg AS (
     SELECT local_start,

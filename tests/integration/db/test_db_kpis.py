@@ -89,6 +89,8 @@ CALLS = {
     # IVR only
     "i1": dict(entered_ivr=at("09:05:00"), ended=at("09:05:30"), outcome="abandoned_ivr"),
     "i2": dict(entered_ivr=at("10:30:00"), ended=at("10:31:00"), outcome="ivr_completed"),
+    # IVR call recorded without its IVR start time: attributed to when it ended
+    "i3": dict(ended=at("11:10:00"), outcome="abandoned_ivr"),
     # outside 09:00-12:00
     "o1": dict(
         queue="sales",
@@ -182,13 +184,14 @@ async def test_hourly_totals_and_ivr_abandons(kpi_pool: asyncpg.Pool) -> None:
     assert total9.abandoned == 4
     total10 = pick(report.rows, "total", "*", 10)
     assert (total10.raw.offered, total10.raw.abandoned_ivr) == (1, 0)  # i2 completed in IVR
-    assert pick(report.rows, "total", "*", 11).raw.offered == 0
+    total11 = pick(report.rows, "total", "*", 11)
+    assert (total11.raw.offered, total11.raw.abandoned_ivr) == (0, 1)
     # occupancy of all agents: 10:00 hour busy 5+600+60 (1001) + 120 (1003); ready 320+1360
     assert total10.raw.busy_s == pytest.approx(785)
     assert total10.raw.ready_s == pytest.approx(1680)
     assert total10.occupancy == pytest.approx(785 / 2465)
     period = next(r for r in report.totals if r.dimension == "total")
-    assert (period.raw.offered, period.raw.answered, period.raw.abandoned_ivr) == (8, 4, 1)
+    assert (period.raw.offered, period.raw.answered, period.raw.abandoned_ivr) == (8, 4, 2)
     assert period.service_level == pytest.approx(3 / 7)
 
 
@@ -270,10 +273,13 @@ async def test_renderers_and_cli(kpi_pool: asyncpg.Pool, dsn: str, tmp_path: Pat
         "2026-04-01T12:00:00+00:00",
         "json",
         None,
+        "15min",  # interval may be passed positionally (madoguchi report does)
         out=out,
     )
     assert code == 0
-    assert json.loads(out.getvalue())["totals"]
+    body = json.loads(out.getvalue())
+    assert body["interval"] == "15min"
+    assert len(body["rows"]) == 12 * 6  # sales, support, agents 1001-1003, total
     target = tmp_path / "kpis.csv"
     code = await asyncio.to_thread(
         run_report_cli,

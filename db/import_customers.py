@@ -150,6 +150,13 @@ async def _import(conn: asyncpg.Connection, customers: list[CustomerInput]) -> I
     return ImportResult(created, updated)
 
 
+async def seed_if_empty(pool_or_conn: Any, path: Path) -> ImportResult | None:
+    """Import ``path`` (e.g. config/crm_seed.csv) only when there are no customers yet."""
+    if await pool_or_conn.fetchval("SELECT EXISTS (SELECT 1 FROM customers)"):
+        return None
+    return await import_customers(pool_or_conn, path)
+
+
 def default_dsn() -> str:
     return configured_dsn(Path("var"))
 

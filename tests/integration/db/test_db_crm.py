@@ -9,7 +9,13 @@ import asyncpg
 import pytest
 
 from db.crm import CrmRepository, CrmUnavailable, CustomerInput
-from db.import_customers import CustomerImportError, import_customers, main, parse_customers
+from db.import_customers import (
+    CustomerImportError,
+    import_customers,
+    main,
+    parse_customers,
+    seed_if_empty,
+)
 from db.writer import DurableWriter
 
 pytestmark = pytest.mark.integration
@@ -163,3 +169,9 @@ async def _run_cli(args: list[str]) -> int:
     import asyncio
 
     return await asyncio.to_thread(main, args)
+
+
+async def test_seed_only_into_an_empty_crm(pool: asyncpg.Pool) -> None:
+    first = await seed_if_empty(pool, SEED)
+    assert first is not None and first.created == 12
+    assert await seed_if_empty(pool, SEED) is None

@@ -18,9 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from acd.ami.agi_routes import register_acd_routes
 from panoramisk.fast_agi import Application
 
+from acd.ami.agi_routes import register_acd_routes
 from acd.ami.runtime import AcdRuntime
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router
@@ -88,14 +88,18 @@ class Service:
         self._spawn(self._migrate_when_reachable())
         self.crm = CrmRepository(self.pool)
 
-        self.router = Router(queue_specs(cfg).values(), agent_specs(cfg).values(), now=self.clock())
+        queues, agents = tuple(queue_specs(cfg).values()), tuple(agent_specs(cfg).values())
+        self.router = Router(queues, agents, now=self.clock())
         self.runtime = AcdRuntime(
             host=s.ami.host,
             port=s.ami.port,
             username=s.ami.user,
             secret=s.ami.secret,
             router=self.router,
+            queues=queues,
+            agents=agents,
             clock=self.clock,
+            transfer_allowed=self._transfer_allowed,
         )
 
         self.hub = Hub(clock=self.clock)
@@ -233,6 +237,10 @@ class Service:
         )
 
     # -- ACD outputs --------------------------------------------------------------------
+
+    def _transfer_allowed(self, target: str) -> bool:
+        """Blind transfers reach agents and queues; no outside number is allowed by default."""
+        return target in self.config.agents or target.removeprefix("queue:") in self.config.queues
 
     def _transfer_allowed(self, target: str) -> bool:
         """Blind transfers reach agents and queues; no outside number is allowed by default."""

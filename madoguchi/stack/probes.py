@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 
 def tcp_listening(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -56,7 +58,7 @@ def who_listens(port: int, udp: bool = False) -> str:
     """Best effort: 'pid 123 (name)' of the process bound to the port, for error messages."""
     table = "/proc/net/udp" if udp else "/proc/net/tcp"
     try:
-        lines = open(table, encoding="ascii").read().splitlines()[1:]
+        lines = Path(table).read_text(encoding="ascii").splitlines()[1:]
     except OSError:
         return "another process"
     inodes = {
@@ -66,14 +68,12 @@ def who_listens(port: int, udp: bool = False) -> str:
     }
     if not inodes:
         return "another process"
-    import os
-
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 link = os.readlink(f"/proc/{pid}/fd/{fd}")
                 if link.startswith("socket:[") and link[8:-1] in inodes:
-                    name = open(f"/proc/{pid}/comm", encoding="utf-8").read().strip()
+                    name = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
                     return f"pid {pid} ({name})"
         except OSError:
             continue

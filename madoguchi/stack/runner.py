@@ -61,6 +61,8 @@ class Stack:
         self.config = config
         self.paths.run.mkdir(parents=True, exist_ok=True)
         self.paths.logs.mkdir(parents=True, exist_ok=True)
+        # Processes this object started: kept so they are reaped by `down`, not leaked.
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- pid files ----------------------------------------------------------------------
 
@@ -135,6 +137,7 @@ class Stack:
         progress("Asterisk: starting in its namespace")
         self.write_asterisk_config()
         proc = asterisk.start(self.paths, self.paths.logs / "asterisk.log")
+        self._children["asterisk"] = proc
         self.asterisk_pidfile.write_text(str(proc.pid))
         ami = self.config.service.ami
         _wait_until(
@@ -175,6 +178,7 @@ class Stack:
             )
         finally:
             log.close()
+        self._children["service"] = proc
         self.service_pidfile.write_text(str(proc.pid))
         s = self.config.service
         _wait_until(
@@ -222,6 +226,9 @@ class Stack:
             progress("Asterisk: stopping")
             asterisk.stop(pid)
         self.asterisk_pidfile.unlink(missing_ok=True)
+        for proc in self._children.values():
+            proc.wait(timeout=15)
+        self._children.clear()
         cluster = self.cluster()
         if cluster is not None and cluster.status().state == "running":
             progress("PostgreSQL: stopping")

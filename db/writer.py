@@ -203,6 +203,8 @@ class DurableWriter:
         self._written = 0
         self._last_error: str | None = None
         self._state: WriterState = "stopped"
+        self._busy = False  # a batch or replay is being written right now
+        self._final_replay_tried = False
 
     # -- the call path's API (never raises, never blocks) --------------------------------------
 
@@ -332,8 +334,6 @@ class DurableWriter:
 
     # -- internals -----------------------------------------------------------------------------
 
-    _busy = False
-
     def _enqueue(self, record: Record) -> None:
         if not self._running:
             # Not started or already stopped: straight to disk so nothing is lost.
@@ -361,50 +361,55 @@ class DurableWriter:
         return batch
 
     async def _run(self) -> None:
-        final_replay_tried = False
-        try:
-            while True:
-                self._wake.clear()
-                now = time.monotonic()
-                if self._spool.depth:
-                    # Spooling: keep order by putting new records behind the spooled ones.
-                    if self._flush_due(now):
-                        await self._to_spool(self._take(len(self._pending)))
-                    if self._stopping:
-                        if not final_replay_tried:
-                            final_replay_tried = True
-                            await self._replay()
-                            continue
-                        return
-                    if now >= self._next_retry:
-                        self._busy = True
-                        try:
-                            await self._replay()
-                        finally:
-                            self._busy = False
-                        continue
-                    await self._sleep_until(self._next_wakeup(min_deadline=self._next_retry))
-                    continue
-                if self._flush_due(now):
-                    batch = self._take(self.batch_size)
-                    self._busy = True
-                    try:
-                        if not await self._write(batch):
-                            await self._to_spool(batch)
-                            self._schedule_retry()
-                    finally:
-                        self._busy = False
-                    continue
-                if self._stopping:
+        self._final_replay_tried = False
+        while True:
+            try:
+                if await self._step():
                     return
-                await self._sleep_until(self._next_wakeup(min_deadline=None))
-        except asyncio.CancelledError:
-            await asyncio.shield(self._to_spool(self._take(len(self._pending))))
-            raise
-        except Exception:  # a bug here must not lose records: spool what is left
-            log.exception("writer: task failed; spooling pending records")
-            self._spool.append(self._take(len(self._pending)))
-            self._state = "spooling"
+            except asyncio.CancelledError:
+                await asyncio.shield(self._to_spool(self._take(len(self._pending))))
+                raise
+            except Exception:  # a bug here must neither lose records nor stop the writer
+                log.exception("writer: unexpected failure; spooling pending records")
+                await self._to_spool(self._take(len(self._pending)))
+                await asyncio.sleep(self.retry_min)
+
+    async def _step(self) -> bool:
+        """One round of work; True when the writer has finished stopping."""
+        self._wake.clear()
+        now = time.monotonic()
+        if self._spool.depth:
+            # Spooling: keep order by putting new records behind the spooled ones.
+            if self._flush_due(now):
+                await self._to_spool(self._take(len(self._pending)))
+            if self._stopping:
+                if self._final_replay_tried:
+                    return True
+                self._final_replay_tried = True
+                await self._replay()
+            elif now >= self._next_retry:
+                self._busy = True
+                try:
+                    await self._replay()
+                finally:
+                    self._busy = False
+            else:
+                await self._sleep_until(self._next_wakeup(min_deadline=self._next_retry))
+            return False
+        if self._flush_due(now):
+            batch = self._take(self.batch_size)
+            self._busy = True
+            try:
+                if not await self._write(batch):
+                    await self._to_spool(batch)
+                    self._schedule_retry()
+            finally:
+                self._busy = False
+            return False
+        if self._stopping:
+            return True
+        await self._sleep_until(self._next_wakeup(min_deadline=None))
+        return False
 
     def _next_wakeup(self, min_deadline: float | None) -> float | None:
         deadlines = [d for d in (min_deadline,) if d is not None]

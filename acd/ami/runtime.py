@@ -146,19 +146,21 @@ class AcdRuntime:
         *,
         host: str,
         port: int,
-        user: str,
+        username: str,
         secret: str,
         router: Router,
-        queues: Sequence[QueueSpec],
-        agents: Sequence[AgentSpec],
         clock: Callable[[], float],
+        queues: Sequence[QueueSpec] | None = None,
+        agents: Sequence[AgentSpec] | None = None,
         transfer_allowed: Callable[[str], bool] = lambda number: False,
         backoff: Backoff | None = None,
         action_timeout: float = 10.0,
         ping_interval: float = 5.0,
     ) -> None:
-        self._settings = AmiSettings(host=host, port=port, user=user, secret=secret)
+        self._settings = AmiSettings(host=host, port=port, user=username, secret=secret)
         self._router = router
+        if queues is None or agents is None:
+            queues, agents = _specs_of(router)
         self._queues = {spec.name: spec for spec in queues}
         self._agents = {spec.id: spec for spec in agents}
         self._clock = clock
@@ -186,7 +188,7 @@ class AcdRuntime:
 
     @property
     def router(self) -> Router:
-        """The current router (a resync replaces it: do not keep a reference)."""
+        """The router (a resync rebuilds its state in place; the object stays the same)."""
         return self._router
 
     def add_listener(self, listener: Listener) -> None:
@@ -743,8 +745,9 @@ class AcdRuntime:
             self._fire({"Action": "Hangup", "Channel": uniqueid, "Cause": "41"})
         specs_q = tuple(self._queues.values())
         specs_a = tuple(self._agents.values())
-        router, recovered = Router.recover(specs_q, specs_a, plan.snapshot, now)
-        self._router = router
+        rebuilt, recovered = Router.recover(specs_q, specs_a, plan.snapshot, now)
+        router = self._router
+        _adopt_state(router, rebuilt)
         self._adoptable = dict(plan.live_rings)
         commands: list[Command] = vanished_endings(plan.vanished, now)
         commands.extend(recovered)
@@ -829,7 +832,9 @@ class AcdRuntime:
         manager = self._manager
         if manager is None or not manager.usable:
             raise AmiUnavailable("the AMI connection is down")
-        future = manager.send_action({"Action": action}, as_list=True)
+        # as_list stays None: panoramisk then waits for the list only after "EventList: start"
+        # (with as_list=True a lone error response would never complete).
+        future = manager.send_action({"Action": action})
         try:
             reply = await asyncio.wait_for(asyncio.shield(future), self._action_timeout)
         except TimeoutError:
@@ -931,6 +936,23 @@ class _OriginateDone:
 
 _TICK = object()
 _RESYNC = object()
+
+
+def _specs_of(router: Router) -> tuple[list[QueueSpec], list[AgentSpec]]:
+    """The specs a router was built with (for ``Router.recover``).
+
+    The core has no public accessor yet (asked for one): read its records.
+    """
+    queues = [record.spec for record in router._queues.values() if not record.draining]
+    agents = [record.spec for record in router._agents.values() if not record.removed]
+    return queues, agents
+
+
+def _adopt_state(router: Router, rebuilt: Router) -> None:
+    """Give ``router`` the state of ``rebuilt`` (from ``Router.recover``), keeping its identity:
+    the composition root hands the same router object to the CTI's state views."""
+    router.__dict__.clear()
+    router.__dict__.update(rebuilt.__dict__)
 
 
 def _channel_id_of(action_id: str) -> str:

@@ -1,0 +1,144 @@
+"""Helpers of the ACD integration tests: Asterisk alone (no PostgreSQL, no serve),
+with the ACD runtime in the test process.
+
+The ACD tests drive the runtime directly (restart Asterisk, cut the AMI socket, read the
+router), so they run their own Asterisk from a copy of config/ on other ports than the shared
+stack (both can run in one session): SIP 25060, AMI 25038, FastAGI 24573. The support queue
+rings for 5 s and wraps up for 1 s so no-answer cases stay short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd.ami.runtime import AcdRuntime, ListenerEvent
+from acd.core.commands import CallEnded, Command
+from madoguchi.config.model import Config
+from madoguchi.harness import sipp
+from madoguchi.harness.sipp import SippAgent
+from madoguchi.paths import PROJECT_ROOT, Paths
+from madoguchi.stack import asterisk
+from madoguchi.stack.runner import Stack
+
+SIP_PORT = 25060
+AMI_PORT = 25038
+AGI_PORT = 24573
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "acd-integration"
+
+
+def _edit(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    new, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+    assert count, f"{pattern!r} not found in {path}"
+    path.write_text(new, encoding="utf-8")
+
+
+@dataclass
+class Pbx:
+    paths: Paths
+    config: Config
+    stack: Stack
+    pid: int
+
+    @property
+    def server(self) -> str:
+        return f"127.0.0.1:{SIP_PORT}"
+
+    def cli(self, command: str) -> str:
+        return asterisk.cli(self.paths, self.pid, command)
+
+    def restart(self) -> None:
+        self.stack.down(lambda _msg: None)
+        self.stack.start_asterisk(lambda _msg: None)
+        pid = self.stack.asterisk_pid()
+        assert pid is not None
+        self.pid = pid
+
+    def active_channels(self) -> int:
+        out = self.cli("core show channels count")
+        found = re.search(r"(\d+) active channel", out)
+        return int(found.group(1)) if found else -1
+
+
+async def wait_until(what: str, check: Callable[[], bool], within: float = 15.0) -> None:
+    """Poll ``check`` until true; fail with ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await asyncio.sleep(0.05)
+
+
+_HARNESS_LOG = '<log message="INVITE [last_Request-URI:] [last_From:] [last_Call-ID:]"/>'
+_FROM_LOG = '<log message="INVITE [$remote]"/>'
+
+
+class LoggingAgent(SippAgent):
+    """The harness's agent, logging the From header of each INVITE it gets (and really
+    reachable in "ignore" mode).
+
+    SIPp leaves ``[last_*]`` empty inside a <log> action of a <recv>; the header captured by
+    the scenario's own <ereg> (``$remote``) is what reaches the log. (Told the lead.)
+    """
+
+    def start(self) -> None:
+        if self.mode == "ignore":
+            # The harness's "ignore" scenario leaves qualify OPTIONS unanswered, so Asterisk
+            # marks the phone unreachable 3 s after it registers. A phone that rings for two
+            # minutes (until CANCEL) ignores the call just the same and answers OPTIONS.
+            scenario = sipp.agent_scenario("answer", 120_000, self.talk_ms)
+        else:
+            scenario = sipp.agent_scenario(self.mode, self.ring_ms, self.talk_ms)
+        assert _HARNESS_LOG in scenario or _FROM_LOG in scenario
+        media = self.media_port or self.port + 1000
+        self.uas = sipp._run_sipp(
+            f"agent-{self.extension}",
+            self.workdir / f"agent-{self.extension}",
+            scenario.replace(_HARNESS_LOG, _FROM_LOG),
+            ["-p", str(self.port), "-mp", str(media), "-aa", "-max_recv_loops", "1000"],
+            self.server,
+        )
+
+
+@dataclass
+class Acd:
+    runtime: AcdRuntime
+    pbx: Pbx
+    workdir: Path
+    seen: list[tuple[ListenerEvent, tuple[Command, ...]]] = field(default_factory=list)
+    agents: list[SippAgent] = field(default_factory=list)
+
+    def commands(self) -> list[Command]:
+        return [c for _, cs in self.seen for c in cs]
+
+    def endings(self) -> list[CallEnded]:
+        return [c for c in self.commands() if isinstance(c, CallEnded)]
+
+    def agent(self, extension: str, port: int, **kwargs: object) -> SippAgent:
+        agent = LoggingAgent(
+            extension=extension,
+            password=self.pbx.config.agents[extension].password,
+            port=port,
+            workdir=self.workdir,
+            server=self.pbx.server,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        agent.start()
+        self.agents.append(agent)
+        assert agent.register() == 0, f"agent {extension} could not register"
+        return agent
+
+    async def reachable(self, *agent_ids: str) -> None:
+        router = self.runtime.router
+        await wait_until(
+            f"contacts of {agent_ids} reachable",
+            lambda: all(
+                (v := router.agent_view(a, time.monotonic())) is not None and v.reachable
+                for a in agent_ids
+            ),
+        )

@@ -1,0 +1,105 @@
+"""Fixtures of the ACD integration tests (see acd_it_helpers for the set-up)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from acd_it_helpers import (
+    AGI_PORT,
+    AMI_PORT,
+    ARTIFACTS,
+    SIP_PORT,
+    Acd,
+    Pbx,
+    _edit,
+    wait_until,
+)
+from panoramisk.fast_agi import Application
+
+from acd.ami.agi_routes import register_acd_routes
+from acd.ami.connection import Backoff
+from acd.ami.runtime import AcdRuntime, Resynced
+from acd.core.router import Router
+from madoguchi.config.acd import agent_specs, queue_specs
+from madoguchi.paths import Paths, default_paths
+from madoguchi.service_config import load_service_config
+from madoguchi.stack.runner import Stack
+
+
+@pytest.fixture(scope="module")
+def pbx() -> Iterator[Pbx]:
+    base = default_paths()
+    var = Path(tempfile.mkdtemp(prefix="madoguchi-acd-it-"))
+    var.chmod(0o755)
+    config_dir = var / "config"
+    shutil.copytree(base.config, config_dir)
+    service = config_dir / "madoguchi.toml"
+    _edit(service, r"^port = 5060\b", f"port = {SIP_PORT}")
+    _edit(service, r"^port = 5038\b", f"port = {AMI_PORT}")
+    _edit(service, r"^port = 4573\b", f"port = {AGI_PORT}")
+    _edit(service, r"^port = 8080\b", "port = 28080")
+    queues = config_dir / "queues.toml"
+    _edit(queues, r"^ring_timeout = 15", "ring_timeout = 5")
+    _edit(queues, r"^wrapup = 10", "wrapup = 1")
+    paths = Paths(project=base.project, config=config_dir, var=var, rootfs=base.rootfs)
+    config = load_service_config(config_dir)
+    stack = Stack(paths, config)
+    stack.start_asterisk(lambda _msg: None)
+    pid = stack.asterisk_pid()
+    assert pid is not None
+    box = Pbx(paths, config, stack, pid)
+    try:
+        yield box
+    finally:
+        stack.down(lambda _msg: None)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        log = var / "log" / "asterisk.log"
+        if log.exists():
+            shutil.copy(log, ARTIFACTS / "asterisk.log")
+        shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.fixture
+async def acd(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Acd]:
+    cfg = pbx.config
+    queues = queue_specs(cfg).values()
+    agents = agent_specs(cfg).values()
+    router = Router(queues, agents, now=time.monotonic())
+    ami = cfg.service.ami
+    runtime = AcdRuntime(
+        host=ami.host,
+        port=ami.port,
+        username=ami.user,
+        secret=ami.secret,
+        router=router,
+        clock=time.monotonic,
+        backoff=Backoff(first=0.2, limit=2.0),
+        action_timeout=5.0,
+    )
+    box = Acd(runtime, pbx, tmp_path / "sipp")
+    runtime.add_listener(lambda event, commands, now: box.seen.append((event, tuple(commands))))
+    app = Application()
+    register_acd_routes(app, runtime, {a.id: a.pin for a in cfg.agents.values()})
+    server = await asyncio.start_server(app.handler, "127.0.0.1", AGI_PORT)
+    try:
+        await runtime.start()
+        await wait_until(
+            "AMI login and the first resync",
+            lambda: any(isinstance(event, Resynced) for event, _ in box.seen),
+        )
+        yield box
+    finally:
+        for agent in box.agents:
+            agent.stop(unregister=True)
+        await runtime.stop()
+        server.close()
+        await server.wait_closed()
+        # Leave no call behind for the next test.
+        pbx.cli("channel request hangup all")
+        await wait_until("no channels left", lambda: pbx.active_channels() == 0)

@@ -1,0 +1,128 @@
+"""Real calls through Asterisk: SIPp callers on number 200 (queue support), SIPp agents."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from acd_it_helpers import Acd, wait_until
+
+from acd.core.agent_state import AgentState
+from acd.core.call_state import CallOutcome
+from acd.core.commands import AgentStateChanged, CancelRing, RingAgent
+from acd.core.events import AgentLoggedIn
+from madoguchi.harness.sipp import CallerScript, place_calls
+
+pytestmark = pytest.mark.integration
+
+
+def caller(acd: Acd, name: str, **kwargs: object) -> CallerScript:
+    return CallerScript(number="200", caller_name=name, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_caller_is_connected_and_the_agent_sees_the_callers_number(acd: Acd) -> None:
+    agent = acd.agent("1003", 26003, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003")
+    script = CallerScript(number="200", caller_num="0355501234", caller_name="Sato Ichiro")
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED
+    assert ending.agent_id == "1003"
+    await wait_until("caller SIPp exits", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+    invites = agent.uas.invites() if agent.uas else []
+    assert len(invites) == 1
+    assert "0355501234" in invites[0] and "Sato Ichiro" in invites[0]
+
+
+async def test_distribution_follows_longest_idle_across_two_agents(acd: Acd) -> None:
+    first = acd.agent("1003", 26013, talk_ms=3000)
+    second = acd.agent("1004", 26014, talk_ms=3000)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    acd.runtime.submit(AgentLoggedIn("1004"))
+    await acd.reachable("1003", "1004")
+    script = caller(acd, "Two")
+    callers = place_calls(
+        script, acd.workdir / "callers", count=2, rate=5, server=acd.pbx.server, timeout_s=30
+    )
+    await wait_until("both calls end", lambda: len(acd.endings()) == 2, within=30)
+    rings = [c for c in acd.commands() if isinstance(c, RingAgent)]
+    # longest idle: 1003 logged in first, so it takes the first call; 1004 the second.
+    assert [r.agent_id for r in rings] == ["1003", "1004"]
+    assert {e.agent_id for e in acd.endings()} == {"1003", "1004"}
+    assert all(e.outcome is CallOutcome.ANSWERED for e in acd.endings())
+    assert first.uas is not None and len(first.uas.invites()) == 1
+    assert second.uas is not None and len(second.uas.invites()) == 1
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_no_answer_moves_to_the_next_agent(acd: Acd) -> None:
+    acd.agent("1003", 26023, mode="ignore")
+    acd.agent("1004", 26024, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    acd.runtime.submit(AgentLoggedIn("1004"))
+    await acd.reachable("1003", "1004")
+    callers = place_calls(caller(acd, "Nobody"), acd.workdir / "callers", server=acd.pbx.server)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1004"
+    to_no_answer = [
+        c
+        for c in acd.commands()
+        if isinstance(c, AgentStateChanged) and c.agent_id == "1003" and c.reason == "no_answer"
+    ]
+    assert len(to_no_answer) == 1 and to_no_answer[0].new is AgentState.NOT_READY
+    view = acd.runtime.router.agent_view("1003", time.monotonic())
+    assert view is not None and view.state is AgentState.NOT_READY
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_caller_abandons_while_queued(acd: Acd) -> None:
+    acd.agent("1003", 26033)
+    acd.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))  # staffed, not ready
+    await acd.reachable("1003")
+    script = CallerScript(number="200", caller_name="Impatient", hangup_after_ms=1500)
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
+    assert acd.endings()[0].outcome is CallOutcome.ABANDONED_QUEUE
+    assert not [c for c in acd.commands() if isinstance(c, RingAgent)]
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_caller_abandons_while_ringing_and_the_ring_stops(acd: Acd) -> None:
+    agent = acd.agent("1003", 26043, mode="ignore")
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003")
+    script = CallerScript(number="200", caller_name="Gone", hangup_after_ms=1500)
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
+    assert acd.endings()[0].outcome is CallOutcome.ABANDONED_RINGING
+    cancels = [c for c in acd.commands() if isinstance(c, CancelRing)]
+    assert [c.reason for c in cancels] == ["caller_hung_up"]
+    view = acd.runtime.router.agent_view("1003", time.monotonic())
+    assert view is not None and view.state is AgentState.READY
+    # The agent's phone stops ringing: its leg is gone from Asterisk.
+    await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)
+    assert agent.uas is not None and len(agent.uas.invites()) == 1
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
+    acd.agent("1004", 26054, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003"))  # ready, but no phone registered
+    acd.runtime.submit(AgentLoggedIn("1004"))
+    await acd.reachable("1004")
+    view = acd.runtime.router.agent_view("1003", time.monotonic())
+    assert view is not None and not view.reachable
+    callers = place_calls(caller(acd, "Reg"), acd.workdir / "callers", server=acd.pbx.server)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    assert acd.endings()[0].agent_id == "1004"
+    assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()

@@ -179,12 +179,17 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
     talk_ms or waits for the far end's BYE (talk_ms=None); reject: 486; ignore: rings
     until CANCEL.
     """
-    # The far end's From and our To are kept for a BYE we may send ourselves.
+    # The far end's From and our To are kept for a BYE we send ourselves (SIPp refuses
+    # a scenario that assigns a variable it never uses).
+    sends_bye = mode == "answer" and talk_ms is not None
+    keep = (
+        '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>' if sends_bye else ""
+    )
     actions = (
         "<action>"
         '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote"/>'
-        '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>'
-        '<log message="INVITE [last_Request-URI:] [last_From:] [last_Call-ID:]"/>'
+        + keep
+        + '<log message="INVITE [$remote] [call_id]"/>'
         "</action>"
     )
     ringing = """SIP/2.0 180 Ringing
@@ -326,6 +331,15 @@ class SippProcess:
         return out.read_text(errors="replace") if out.exists() else ""
 
 
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """A UDP port nobody uses now (SIPp's own default would be 5060, Asterisk's)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def _run_sipp(
     name: str,
     workdir: Path,
@@ -386,6 +400,14 @@ class SippAgent:
             ["-p", str(self.port), "-mp", str(media), "-aa", "-max_recv_loops", "1000"],
             self.server,
         )
+        # SIPp exits at once on a scenario or port problem: say so instead of a silent phone.
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            if not self.uas.running():
+                raise RuntimeError(
+                    f"SIPp agent {self.extension} exited: {self.uas.errors() or self.uas.output()}"
+                )
+            time.sleep(0.05)
 
     def register(self, expires: int = 600, password: str | None = None) -> int:
         """REGISTER with digest auth; returns SIPp's exit code (0: 200 OK received)."""

@@ -1,0 +1,124 @@
+"""docs/benchmarks.md: the latest table, the machine it ran on, how to reproduce."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bench.call_report import micro_lines, render_markdown, target_lines
+
+METHOD = """\
+## What is measured
+
+All four set-ups run in one `make bench`, on the same Asterisk (Debian's Asterisk 22 in
+its namespace, see DESIGN.md), one after the other. Callers are SIPp processes on
+127.0.0.2 (the `bench` endpoint, context `madoguchi-bench`); agents are SIPp UASes, one
+process and one port each, registered with digest auth. Each agent rings 20 ms, answers,
+talks 100 ms and hangs up; callers send no media.
+
+* (a) number `8<ext>`: `Answer()`, `Dial(PJSIP/<ext>)` to one agent: the ceiling.
+* (b) number `7000`: `Answer()`, `Queue(baseline)`: app_queue, strategy `leastrecent`,
+  every bench agent a member, `wrapuptime = 0`, `ringinuse = no`: the incumbent.
+* (c) number `200`: `Answer()`, UserEvent `AcdEnqueue`, hold music; madoguchi's ACD picks
+  the agent (`longest_idle`) and Originates to it, bridging the caller on answer.
+* (d) number `100`: the demo IVR over FastAGI (prompts, menu key 2, `#` skips the account
+  entry, CRM look-up), then as (c).
+
+(a) and (b) run before `madoguchi serve` is started: they measure Asterisk as a site
+without madoguchi runs it. For (c) and (d) the bench's config copy adds the agents
+2001.. to queue `support` and sets wrap-up to 0 (as app_queue's `wrapuptime`), and every
+agent is logged in and made ready over the CTI websocket.
+
+* **max calls/s**: stepped search. Callers arrive at each rate for the step time; a step
+  holds when every call completed as scripted: answered, reached an agent, and the
+  agent's BYE came back within 5 s of the answer (30 s for (d), whose IVR takes ~10 s).
+  The search stops at the first step with a failed call, then tries one rate half way
+  between the last good and the failed one. `offered` in the JSON is the rate SIPp
+  really achieved (from its own send stamps).
+* **queue entry → agent INVITE** (p50 / p99, one figure per call), at a fixed moderate
+  rate. Each caller has a unique number. Queue entry is the Asterisk event `Timestamp`
+  (AMI, `timestampevents = yes`) for that caller number: (b) `MusicOnHoldStart` (app_queue
+  starts the hold music right after the caller joins; `QueueCallerJoin` is in a class the
+  least-privilege AMI user cannot read), (c)/(d) the `AcdEnqueue` UserEvent, (a)
+  `DialBegin` (no queue: what Asterisk itself needs to send an INVITE). The agent side is
+  the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall
+  clock. `Answer()` waits up to 500 ms for caller media before the dialplan goes on;
+  that wait is before queue entry and so not in this figure.
+* **service CPU / RSS**: `/proc/<pid>/stat` (utime + stime) and `VmRSS` of the
+  `madoguchi serve` process, sampled every 0.5 s; CPU in percent of one core, over the
+  fixed-rate run and over the highest step that held. Asterisk's own CPU is shown too.
+* **ring → screen pop**: websocket receipt of `call.offered` for the caller's number minus
+  the agent UAS's INVITE receipt for the same call. Negative: the pop arrived before the
+  phone rang (the ACD publishes it first, by design).
+
+The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
+every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a
+good part of a core themselves. The figures are therefore what this machine does with
+its load generator on board, the same for every set-up.
+"""
+
+
+def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> None:
+    m = report.get("machine", {})
+    p = report.get("parameters", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "madoguchi's routing against Asterisk's own `app_queue` and plain `Dial()`, measured",
+        "side by side in one run on the same machine (issue 9). This file is rewritten by",
+        "every full `make bench`; the raw figures are in `bench/results/latest.json`.",
+        "",
+        "## How to reproduce",
+        "",
+        "```",
+        "make setup      # once: Debian packages, .venv, the Asterisk root filesystem",
+        "make bench      # = .venv/bin/python -m bench (about 12 minutes on 2 cores)",
+        "```",
+        "",
+        "Options: `--quick` (tiny parameters, the smoke test), `--only a,b,c,d`, `--json FILE`,",
+        "`--no-micro`, `--agents N`. The bench starts its own stack (a copy of `config/`, a",
+        "temporary var dir, its own ports) and stops everything it started, also on errors",
+        "and Ctrl-C; it can run beside `make run`. SIPp and stack logs of the last run stay in",
+        "`bench/results/run/`.",
+        "",
+        "## Latest results",
+        "",
+        f"Run {report.get('started', '?')} ({report.get('mode', '?')}, "
+        f"{report.get('duration_s', 0):.0f} s in all) on: {m.get('nproc')} cores, "
+        f"{m.get('cpu_model')}, {m.get('ram_mb')} MB RAM, Linux {m.get('kernel')}, "
+        f"Asterisk {m.get('asterisk')}, SIPp {m.get('sipp')}, Python {m.get('python')}.",
+        "",
+        f"Parameters: rates {p.get('rates')} calls/s, {p.get('step_s')} s per step; fixed rate "
+        f"{p.get('fixed_rate')} calls/s for {p.get('fixed_s')} s; {p.get('agents')} agents "
+        f"(ring {p.get('agent_ring_ms')} ms, talk {p.get('agent_talk_ms')} ms).",
+        "",
+        render_markdown(rows),
+        "",
+        "Targets of issue 9:",
+        "",
+        *[f"- {line}" for line in target_lines(report.get("targets", {}))],
+        "",
+        "Micro-benchmarks (run by the same command after the stack is stopped):",
+        "",
+        *[f"- {line}" for line in micro_lines(report.get("micro", {}))],
+        "",
+        *_steps(report),
+        METHOD,
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _steps(report: Mapping[str, Any]) -> list[str]:
+    out = ["### Steps of the search", ""]
+    for key, setup in (report.get("setups") or {}).items():
+        if not setup or setup.get("error"):
+            out.append(f"- ({key}): not measured: {(setup or {}).get('error')}")
+            continue
+        parts = [
+            f"{s['rate']:g}: {s['completed']}/{s['calls']}{'' if s['held'] else ' FAILED'}"
+            for s in setup.get("steps", [])
+        ]
+        out.append(f"- ({key}) " + "; ".join(parts))
+    out.append("")
+    return out

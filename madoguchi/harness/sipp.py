@@ -331,6 +331,13 @@ class SippProcess:
         return out.read_text(errors="replace") if out.exists() else ""
 
 
+def default_server() -> str:
+    """Asterisk's SIP address: MADOGUCHI_SIP_SERVER (set by the test stack), else the demo's."""
+    import os
+
+    return os.environ.get("MADOGUCHI_SIP_SERVER", "127.0.0.1:5060")
+
+
 def free_udp_port(host: str = "127.0.0.1") -> int:
     """A UDP port nobody uses now (SIPp's own default would be 5060, Asterisk's)."""
     import socket
@@ -384,7 +391,7 @@ class SippAgent:
     password: str
     port: int
     workdir: Path
-    server: str = "127.0.0.1:5060"
+    server: str = field(default_factory=default_server)
     mode: AgentMode = "answer"
     ring_ms: int = 200
     talk_ms: int | None = 1000
@@ -457,7 +464,7 @@ def place_calls(
     count: int = 1,
     rate: float = 1.0,
     concurrent: int | None = None,
-    server: str = "127.0.0.1:5060",
+    server: str | None = None,
     local_port: int = 0,
     media_port: int = 0,
     timeout_s: float = 120,
@@ -488,4 +495,5 @@ def place_calls(
         args += ["-l", str(concurrent)]
     if media_port:
         args += ["-mp", str(media_port)]
-    return _run_sipp("callers", workdir, caller_scenario(script), args, server, local_ip)
+    target = server or default_server()
+    return _run_sipp("callers", workdir, caller_scenario(script), args, target, local_ip)

@@ -24,7 +24,11 @@ from madoguchi.stack import asterisk, probes
 from madoguchi.stack.asterisk import StackError
 
 Progress = Callable[[str], None]
-DB_PORT = int(os.environ.get("MADOGUCHI_PG_PORT", "5433"))
+
+
+def db_port() -> int:
+    """The local cluster's port (MADOGUCHI_PG_PORT, default 5433)."""
+    return int(os.environ.get("MADOGUCHI_PG_PORT", "5433"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ class Stack:
     def cluster(self) -> LocalCluster | None:
         if self.config.service.database.url or os.environ.get("DATABASE_URL"):
             return None
-        return LocalCluster(self.paths.pg_data, port=DB_PORT)
+        return LocalCluster(self.paths.pg_data, port=db_port())
 
     # -- pre-flight ---------------------------------------------------------------------
 
@@ -124,7 +128,8 @@ class Stack:
     def start_database(self, progress: Progress) -> str:
         progress("PostgreSQL: starting")
         try:
-            db = start_database(self.paths.var, port=DB_PORT, url=self.config.service.database.url)
+            url = self.config.service.database.url
+            db = start_database(self.paths.var, port=db_port(), url=url)
         except ClusterError as exc:
             raise StackError(f"PostgreSQL: {exc}") from exc
         progress(f"PostgreSQL: ready at {db.display_dsn}")

@@ -4,6 +4,8 @@ var dir, and stopped at the end (nothing left running)."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +26,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+def _offset_ports(service_file: Path, offset: int) -> None:
+    """MADOGUCHI_TEST_PORT_OFFSET=N moves SIP, AMI, FastAGI, CTI and PostgreSQL by N, so
+    several test runs (or a `make run` demo) can share one machine."""
+    if not offset:
+        return
+    text = service_file.read_text(encoding="utf-8")
+    for port in (5060, 5038, 4573, 8080):
+        text = re.sub(rf"^port = {port}\b", f"port = {port + offset}", text, flags=re.M)
+        text = text.replace(f':{port}"', f':{port + offset}"')
+    service_file.write_text(text, encoding="utf-8")
+    os.environ["MADOGUCHI_PG_PORT"] = str(5433 + offset)
+    os.environ["MADOGUCHI_SIP_SERVER"] = f"127.0.0.1:{5060 + offset}"
+
+
 @pytest.fixture(scope="session")
 def stack_paths() -> Iterator[Paths]:
     # mkdtemp + 0755: PostgreSQL runs as an unprivileged user and must reach its data dir.
@@ -33,6 +49,7 @@ def stack_paths() -> Iterator[Paths]:
     # A copy of the shipped config: reload tests edit it; the shipped files stay untouched.
     config = var / "config"
     shutil.copytree(base.config, config)
+    _offset_ports(config / "madoguchi.toml", int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0")))
     yield Paths(project=base.project, config=config, var=var, rootfs=base.rootfs)
     logs = ARTIFACTS / "integration-logs"
     shutil.rmtree(logs, ignore_errors=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, place_calls
+from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
 from madoguchi.stack.runner import Stack
 
 from .conftest import wait_for
@@ -19,7 +19,9 @@ CALLER_NAME = "山田 太郎 <b>&</b>"
 async def test_call_reaches_agent_with_screen_pop_first_and_leaves_one_record(
     stack: Stack, desktop_for, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    agent = SippAgent("1003", "pw1003", port=16103, workdir=tmp_path, talk_ms=None, ring_ms=300)
+    agent = SippAgent(
+        "1003", "pw1003", port=free_udp_port(), workdir=tmp_path, talk_ms=None, ring_ms=300
+    )
     agent.start()
     try:
         assert agent.register(expires=120) == 0

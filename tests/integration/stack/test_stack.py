@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, place_calls
+from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
 from madoguchi.stack import asterisk, probes
 from madoguchi.stack.runner import Stack
 
@@ -38,13 +38,13 @@ def test_line_test_number_answers_plays_prompt_and_hangs_up(stack: Stack, sipp_d
 def test_agent_registers_with_digest_auth_and_wrong_password_is_refused(
     stack: Stack, sipp_dir: Path
 ) -> None:
-    agent = SippAgent("1001", "pw1001", port=16001, workdir=sipp_dir)
+    agent = SippAgent("1001", "pw1001", port=free_udp_port(), workdir=sipp_dir)
     assert agent.register(expires=0, password="not-the-password") != 0
     assert agent.register(expires=60) == 0
     pid = stack.asterisk_pid()
     assert pid is not None
     contacts = asterisk.cli(stack.paths, pid, "pjsip show contacts")
-    assert "1001/sip:1001@127.0.0.1:16001" in contacts
+    assert f"1001/sip:1001@127.0.0.1:{agent.port}" in contacts
     assert agent.register(expires=0) == 0
 
 

@@ -83,7 +83,8 @@ class AgentRecord:
     removed: bool = False
     memberships: dict[str, int] = field(default_factory=dict)  # queue -> level
     # Derived flags, kept in step with the queue counters and ready indexes.
-    available: bool = False
+    available: bool = False  # ready, reachable and configured: may be offered a call
+    indexed: bool = False  # present in its queues' ready indexes (synced lazily)
     staffed: bool = False
     logged_in: bool = False
 

@@ -135,6 +135,7 @@ class Router:
         self._match_cache: dict[tuple[str, str], bool] = {}
         self._seq = 0
         self._carry: list[Command] = []
+        self._unsynced: dict[str, None] = {}  # agents whose ready-index entries lag behind
         self._rebuild_memberships()
 
     # ---- public API ---------------------------------------------------------------------
@@ -150,6 +151,8 @@ class Router:
         except Exception:
             self._carry = out
             raise
+        finally:
+            self._sync_ready_indexes()
         return out
 
     def next_deadline(self) -> float | None:
@@ -210,6 +213,13 @@ class Router:
             agents=tuple(self._agent_view(a, now) for a in self._agents.values()),
             calls=tuple(self._call_view(c, now) for c in self._calls.values()),
         )
+
+    def waiting_count(self, queue: str | None = None) -> int:
+        """Callers waiting (not being rung) in ``queue``, or in all queues; O(queues)."""
+        if queue is not None:
+            record = self._queues.get(queue)
+            return 0 if record is None else len(record.waiting)
+        return sum(len(record.waiting) for record in self._queues.values())
 
     def queue_names(self) -> tuple[str, ...]:
         return tuple(self._queues)
@@ -275,6 +285,7 @@ class Router:
                 router._enqueue(call, queue, now, entered_at=rc.arrived_at)
         router._run_timers(now, out)
         router._route_all_agents(now, out)
+        router._sync_ready_indexes()
         return router, out
 
     # ---- dispatch -----------------------------------------------------------------------
@@ -690,11 +701,12 @@ class Router:
                     if member_of is not None and not member_of.draining:
                         member_of.members[agent.agent_id] = level
             agent.memberships = {}
-            agent.available = agent.staffed = agent.logged_in = False
+            agent.available = agent.indexed = agent.staffed = agent.logged_in = False
         for name, queue in self._queues.items():
             for agent_id, level in queue.members.items():
                 self._agents[agent_id].memberships[name] = level
         self._match_cache.clear()
+        self._unsynced.clear()
         for agent in self._agents.values():
             self._refresh_agent(agent)
 
@@ -706,6 +718,7 @@ class Router:
                 for index in queue.ready.values():
                     index.discard(agent.agent_id)
         del self._agents[agent.agent_id]
+        self._unsynced.pop(agent.agent_id, None)
 
     def _drop_if_drained(self, name: str | None) -> None:
         queue = self._queues.get(name) if name else None
@@ -754,6 +767,7 @@ class Router:
         if call.queue is None or call.state is not _C.QUEUED:
             return
         queue = self._queues[call.queue]
+        self._sync_ready_indexes()
         index = self._ready_index(queue, call.effective_key, call.effective)
         chosen = self._choose(queue, index)
         if chosen:
@@ -808,13 +822,12 @@ class Router:
         logged_in = live and agent.state is not _S.LOGGED_OUT
         if available != agent.available:
             agent.available = available
-            for name, level in agent.memberships.items():
-                queue = self._queues[name]
-                for key, index in queue.ready.items():
-                    if not available:
-                        index.discard(agent.agent_id)
-                    elif self._matches(agent, key, index.requirement):
-                        index.add(agent.agent_id, self._agent_key(queue, agent, level))
+            # Ready indexes are synced lazily: an agent that becomes ready and is given a call
+            # within the same event never touches them.
+            if available != agent.indexed:
+                self._unsynced[agent.agent_id] = None
+            else:
+                self._unsynced.pop(agent.agent_id, None)
         if staffed != agent.staffed:
             agent.staffed = staffed
             for name in agent.memberships:
@@ -823,6 +836,22 @@ class Router:
             agent.logged_in = logged_in
             for name in agent.memberships:
                 self._queues[name].logged_in += 1 if logged_in else -1
+
+    def _sync_ready_indexes(self) -> None:
+        """Apply pending availability changes to the ready indexes (before reading them)."""
+        for agent_id in self._unsynced:
+            agent = self._agents.get(agent_id)
+            if agent is None or agent.available == agent.indexed:
+                continue
+            agent.indexed = agent.available
+            for name, level in agent.memberships.items():
+                queue = self._queues[name]
+                for key, index in queue.ready.items():
+                    if not agent.available:
+                        index.discard(agent_id)
+                    elif self._matches(agent, key, index.requirement):
+                        index.add(agent_id, self._agent_key(queue, agent, level))
+        self._unsynced.clear()
 
     def _offer(
         self, call: CallRecord, agent_ids: list[str], now: float, out: list[Command], trigger: str

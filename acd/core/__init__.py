@@ -28,6 +28,7 @@ from acd.core.errors import (
     IllegalTransition,
     RouterConfigError,
     UnknownAgent,
+    UnknownNotReadyReason,
 )
 from acd.core.events import (
     AgentAnswered,
@@ -124,6 +125,7 @@ __all__ = [
     "Strategy",
     "Tick",
     "UnknownAgent",
+    "UnknownNotReadyReason",
     "WrapUpDone",
     "WrapUpExtended",
     "WrapUpScheduled",

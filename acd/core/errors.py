@@ -32,3 +32,12 @@ class UnknownAgent(LookupError):
     def __init__(self, agent_id: str) -> None:
         self.agent_id = agent_id
         super().__init__(f"unknown agent {agent_id!r}")
+
+
+class UnknownNotReadyReason(ValueError):
+    """A pause reason that is not in the configured ``not_ready_reasons``."""
+
+    def __init__(self, reason: str, allowed: frozenset[str]) -> None:
+        self.reason = reason
+        self.allowed = allowed
+        super().__init__(f"unknown not-ready reason {reason!r} (allowed: {sorted(allowed)})")

@@ -64,7 +64,12 @@ from acd.core.commands import (
     RoutingWarning,
     WrapUpScheduled,
 )
-from acd.core.errors import IllegalAgentTransition, RouterConfigError, UnknownAgent
+from acd.core.errors import (
+    IllegalAgentTransition,
+    RouterConfigError,
+    UnknownAgent,
+    UnknownNotReadyReason,
+)
 from acd.core.estimator import HandleTimeAverage, estimated_wait
 from acd.core.events import (
     AgentAnswered,
@@ -115,11 +120,15 @@ class Router:
         default_handle_time: float = 180.0,
         handle_time_window: int = 50,
         now: float = 0.0,
+        not_ready_reasons: Iterable[str] | None = None,
     ) -> None:
+        """``not_ready_reasons``: the configured pause reasons (None: any reason is accepted);
+        ``no_answer`` is always allowed, the router itself uses it."""
         queue_specs = tuple(queues)
         agent_specs = tuple(agents)
         _validate(queue_specs, agent_specs)
         self._rng = rng if rng is not None else random.Random()
+        self._reasons = None if not_ready_reasons is None else frozenset(not_ready_reasons)
         self._default_handle_time = default_handle_time
         self._handle_time_window = handle_time_window
         self._now = now
@@ -235,6 +244,7 @@ class Router:
         rng: random.Random | None = None,
         default_handle_time: float = 180.0,
         handle_time_window: int = 50,
+        not_ready_reasons: Iterable[str] | None = None,
     ) -> tuple[Router, list[Command]]:
         """Rebuild a router from Asterisk's live state after a restart or reconnect.
 
@@ -250,6 +260,7 @@ class Router:
             default_handle_time=default_handle_time,
             handle_time_window=handle_time_window,
             now=now,
+            not_ready_reasons=not_ready_reasons,
         )
         out: list[Command] = []
         for recovered in snapshot.agents:
@@ -350,9 +361,15 @@ class Router:
         agent = self._agent(event.agent_id)
         if agent.removed:
             raise UnknownAgent(event.agent_id)
+        if event.not_ready_reason is not None:
+            self._check_reason(event.not_ready_reason)
         trigger = _T.LOGIN if event.not_ready_reason is None else _T.LOGIN_PAUSED
         self._agent_to(agent, trigger, now, out, "login", event.not_ready_reason)
         self._route_agent(agent, now, out)
+
+    def _check_reason(self, reason: str) -> None:
+        if self._reasons is not None and reason != "no_answer" and reason not in self._reasons:
+            raise UnknownNotReadyReason(reason, self._reasons)
 
     def _on_ready(self, event: AgentReady, now: float, out: list[Command]) -> None:
         agent = self._agent(event.agent_id)
@@ -370,6 +387,7 @@ class Router:
     def _on_paused(self, event: AgentPaused, now: float, out: list[Command]) -> None:
         agent = self._agent(event.agent_id)
         reason = event.reason or "not_ready"
+        self._check_reason(reason)
         if agent.state is _S.ON_CALL:
             agent.pending_reason = reason
             return

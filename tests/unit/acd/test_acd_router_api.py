@@ -1,0 +1,103 @@
+"""Router API details: deadlines, clock, counters, reasons, queries."""
+
+import random
+
+import pytest
+from acd_routing_helpers import Harness, agent, rung
+
+from acd.core import (
+    AgentAnswered,
+    AgentLoggedIn,
+    AgentPaused,
+    CallArrived,
+    CallCompleted,
+    CountersReset,
+    EventIgnored,
+    QueueSpec,
+    RingFailed,
+    Router,
+    Tick,
+    UnknownNotReadyReason,
+)
+
+
+def test_next_deadline_is_none_when_nothing_is_pending() -> None:
+    h = Harness([QueueSpec("q", max_wait=0, announce_interval=0)], [agent("a1", {"q": 1})])
+    assert h.router.next_deadline() is None
+    h.send(CallArrived("c1", "q"), at=3)
+    assert h.router.next_deadline() is None  # no timers configured for a waiting call
+    h.send(AgentLoggedIn("a1"), at=4)
+    assert h.router.next_deadline() == 19  # the ring timeout
+    h.send(AgentAnswered("c1", "a1"), at=5)
+    assert h.router.next_deadline() is None
+
+
+def test_clock_stepping_back_is_treated_as_no_time_passing() -> None:
+    h = Harness([QueueSpec("q", max_wait=100)], [])
+    h.send(CallArrived("c1", "q"), at=50)
+    h.send(Tick(), at=10)
+    view = h.router.call_view("c1", 50)
+    assert view is not None and view.arrived_at == 50
+    assert h.router.next_deadline() == 80  # first announcement, 30 s after arrival
+
+
+def test_not_ready_reasons_are_checked_when_configured() -> None:
+    router = Router(
+        [QueueSpec("q")],
+        [agent("a1", {"q": 1})],
+        rng=random.Random(1),
+        not_ready_reasons=["break", "lunch"],
+    )
+    with pytest.raises(UnknownNotReadyReason, match="nap"):
+        router.handle(AgentLoggedIn("a1", not_ready_reason="nap"), 0)
+    router.handle(AgentLoggedIn("a1", not_ready_reason="break"), 0)
+    with pytest.raises(UnknownNotReadyReason):
+        router.handle(AgentPaused("a1", "nap"), 1)
+    router.handle(AgentPaused("a1", "lunch"), 1)
+    view = router.agent_view("a1", 2)
+    assert view is not None and view.reason == "lunch" and view.time_in_state == 1
+
+
+def test_counters_reset_starts_new_service_level_figures() -> None:
+    h = Harness([QueueSpec("q", wrapup=0)], [agent("a1", {"q": 1}), agent("a2", {"q": 1})])
+    h.send(AgentLoggedIn("a1"))
+    h.send(CallArrived("c1", "q"), at=1)
+    h.send(AgentAnswered("c1", "a1"), at=2)
+    h.send(CallCompleted("c1"), at=3)
+    h.send(AgentLoggedIn("a2"), at=4)
+    stats = h.router.queue_stats("q", 5)
+    assert stats is not None and stats.counters.answered == 1
+    h.send(CountersReset(), at=10)
+    stats = h.router.queue_stats("q", 10)
+    assert stats is not None and stats.counters.answered == 0 and stats.counters.since == 10
+    view = h.router.agent_view("a1", 10)
+    assert view is not None and view.calls_answered == 0
+
+
+def test_waiting_count_and_unknown_queries() -> None:
+    h = Harness([QueueSpec("q", max_wait=0), QueueSpec("r", max_wait=0)], [])
+    h.send(CallArrived("c1", "q"), at=1)
+    h.send(CallArrived("c2", "r"), at=2)
+    h.send(CallArrived("c3", "r"), at=3)
+    assert (h.router.waiting_count(), h.router.waiting_count("r")) == (3, 2)
+    assert h.router.waiting_count("nope") == 0
+    assert h.router.queue_stats("nope", 3) is None
+    assert h.router.call_view("nope", 3) is None
+    assert h.router.position("nope") is None and h.router.estimated_wait("nope") is None
+    assert isinstance(h.send(RingFailed("c1", "a1", "busy"))[0], EventIgnored)
+    assert isinstance(h.send(CallCompleted("c1"))[0], EventIgnored)
+
+
+def test_many_waiting_calls_are_served_in_order() -> None:
+    h = Harness([QueueSpec("q", max_wait=0, wrapup=0)], [agent("a1", {"q": 1})])
+    for i in range(200):
+        h.send(CallArrived(f"c{i:03d}", "q", priority=i % 3), at=float(i))
+    h.send(AgentLoggedIn("a1"), at=300)
+    served = []
+    for step in range(200):
+        (pair,) = rung(h.history[-6:])
+        served.append(pair[0])
+        h.send(AgentAnswered(pair[0], "a1"), at=301 + step)
+        h.send(CallCompleted(pair[0]), at=301.5 + step)
+    expected = sorted((f"c{i:03d}" for i in range(200)), key=lambda c: (-(int(c[1:]) % 3), c))
+    assert served == expected

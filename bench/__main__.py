@@ -132,6 +132,7 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
         if wanted:
             try:
                 await asyncio.to_thread(bench.start_service, log)
+                await asyncio.to_thread(bench.reregister_agents, log)
                 cti = bench.config.service.cti
                 runner.desktops = Desktops(
                     f"http://{cti.host}:{bench.ports.cti}",

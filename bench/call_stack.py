@@ -187,6 +187,19 @@ class BenchStack:
         self.service_started = True
         self.stack.start_service(dsn, progress)
 
+    def reregister_agents(self, progress: Progress) -> None:
+        """Unregisters and registers every phone so the ACD sees each contact appear.
+
+        Asterisk 22's ContactList rows (PJSIPShowContacts, used by the ACD's resync) carry no
+        `Aor` header, so phones registered before the service started are only known as
+        reachable from a fresh ContactStatus event.
+        """
+        for agent in self.agents:
+            agent.register(expires=0)
+            if not agent.register():
+                raise StackError(f"agent {agent.extension} did not register again")
+        progress(f"{len(self.agents)} SIPp agents registered again for the ACD")
+
     def stop(self, progress: Progress) -> None:
         """Stops everything this bench started; safe to call more than once."""
         for agent in self.agents:

@@ -110,19 +110,43 @@ def cmd_serve(paths: Paths) -> int:
         return _fail(f"invalid configuration:\n{exc}")
 
 
-def cmd_reload(paths: Paths) -> int:
+def cmd_reload(paths: Paths, wait: float = 60.0) -> int:
+    """SIGHUP the running service and report what it applied (or why it refused)."""
+    import time
+
+    from madoguchi.reload_status import read_status
+    from madoguchi.stack.runner import _read_pid
+
+    pid = _read_pid(paths.run / "service.pid")
+    if pid is None:
+        return _fail(
+            f"reload: the service is not running (no live pid in {paths.run / 'service.pid'});"
+            " start it with `madoguchi up`"
+        )
     # Validate here first so the admin sees the problems; the service validates again
     # (the files may change in between) and applies nothing on error.
     try:
-        stack = _stack(paths)
+        _load(paths)
     except ConfigError as exc:
         return _fail(f"reload refused, nothing changed:\n{exc}")
-    pid = stack.service_pid()
-    if pid is None:
-        return _fail("the service is not running (madoguchi up)")
+    before = read_status(paths.run)
+    seen = before.seq if before is not None and before.pid == pid else 0
     os.kill(pid, signal.SIGHUP)
-    _say(f"reload requested (SIGHUP to pid {pid}); `madoguchi logs` shows what was applied")
-    return 0
+    _say(f"reload requested (SIGHUP to pid {pid})")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        status = read_status(paths.run)
+        if status is not None and status.pid == pid and status.seq > seen:
+            for line in status.lines:
+                _say(f"  {line}")
+            if status.ok:
+                _say("reload applied")
+                return 0
+            return _fail("reload refused or incomplete (see above and `madoguchi logs`)")
+        if _read_pid(paths.run / "service.pid") != pid:
+            return _fail("the service exited during the reload (see `madoguchi logs`)")
+        time.sleep(0.1)
+    return _fail(f"no reload outcome from the service within {wait:.0f} s (see `madoguchi logs`)")
 
 
 def cmd_asterisk_config(paths: Paths) -> int:

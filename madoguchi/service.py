@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,7 +26,9 @@ from acd.ami.runtime import AcdRuntime
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router
 from cti.app import build_app
+from cti.auth import StaticAuthenticator
 from cti.hub import Hub
+from cti.ports import Principal, Role
 from cti.server import start_cti
 from db.crm import CrmRepository
 from db.history import recent_calls
@@ -38,9 +41,11 @@ from ivr.loader import load_flows
 from ivr.outcome import IvrOutcome, IvrResult
 from madoguchi.config import Config, ConfigError
 from madoguchi.config.acd import agent_specs, queue_specs
+from madoguchi.config.diff import asterisk_reload_plan
 from madoguchi.paths import Paths
+from madoguchi.reload_status import ReloadStatus, write_status
 from madoguchi.service_config import database_dsn, load_service_config
-from madoguchi.stack.asterisk import assemble_etc
+from madoguchi.stack.asterisk import StackError, assemble_etc
 from madoguchi.stack.asterisk import cli as asterisk_cli
 from madoguchi.wiring.cti_ports import (
     AcdCommandHandler,
@@ -72,6 +77,12 @@ class Service:
         self._ivr_now = clock_starting_at(start) if start else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dirty_queues: set[str] = set()
+        self._reload_lock = asyncio.Lock()
+        self._reload_seq = 0
+        # Read by the CTI and the phone feature codes; reload() updates them in place.
+        self._authenticator = _CurrentAuthenticator(authenticator(config))
+        self._pins = {a.id: a.pin for a in config.agents.values()}
+        self._service_levels = {q.name: q.service_level for q in config.queues.values()}
 
     # -- start / stop -------------------------------------------------------------------
 
@@ -103,11 +114,9 @@ class Service:
         )
 
         self.hub = Hub(clock=self.clock)
-        self.state = RouterStateSource(
-            self.router, self.clock, {q.name: q.service_level for q in cfg.queues.values()}
-        )
+        self.state = RouterStateSource(self.router, self.clock, self._service_levels)
         app = build_app(
-            authenticator=authenticator(cfg),
+            authenticator=self._authenticator,
             commands=AcdCommandHandler(self.runtime, self.router, self.clock),
             state=self.state,
             crm=DbCrmStore(self.crm, partial(recent_calls, self.pool)),
@@ -130,7 +139,7 @@ class Service:
 
         self.agi_app = Application()
         self.ivr = self._register_ivr(self.agi_app)
-        register_acd_routes(self.agi_app, self.runtime, {a.id: a.pin for a in cfg.agents.values()})
+        register_acd_routes(self.agi_app, self.runtime, self._pins)
         self.agi_server = await start_fastagi_server(
             self.agi_app, s.fastagi.host, s.fastagi.port, s.fastagi.allowed_peers
         )
@@ -288,17 +297,36 @@ class Service:
     # -- reload -------------------------------------------------------------------------
 
     async def reload(self) -> bool:
-        """Validate config/ anew; apply it as a diff, or change nothing and say why."""
+        """Validate config/ anew; apply it as a diff, or change nothing and say why.
+
+        Order matters: the routing core learns new queues before the IVR can send callers
+        there and before Asterisk's dialplan routes new numbers to them; removed agents stop
+        getting calls before their PJSIP endpoint goes. Reloads run one at a time.
+        """
+        async with self._reload_lock:
+            ok, lines = await self._reload_once()
+        self._reload_seq += 1
+        write_status(
+            self.paths.run,
+            ReloadStatus(os.getpid(), self._reload_seq, ok, tuple(lines), time.time()),
+        )
+        return ok
+
+    async def _reload_once(self) -> tuple[bool, list[str]]:
+        from madoguchi.config import diff_config
+        from madoguchi.stack.runner import asterisk_files
+
         assert self.config.source_dir is not None
         try:
             new = load_service_config(self.config.source_dir)
             flows, calendar = self._load_ivr(new)
+            generated = asterisk_files(new)
         except ConfigError as exc:
             log.error("reload refused, nothing changed:\n%s", exc)
-            return False
-        from madoguchi.config import diff_config
-        from madoguchi.stack.runner import asterisk_files
-
+            return False, [str(p) for p in exc.problems]
+        except OSError as exc:  # a file vanished or became unreadable between two reads
+            log.error("reload refused, nothing changed: %s", exc)
+            return False, [str(exc)]
         diff = diff_config(self.config, new)
         self.runtime.submit(
             ConfigReplaced(
@@ -306,32 +334,62 @@ class Service:
                 agents=tuple(agent_specs(new).values()),
             )
         )
-        self.ivr.reload(flows, calendar)
-        changed = assemble_etc(self.paths, asterisk_files(new))
-        if changed:
-            await self._reload_asterisk(changed)
         self.config = new
-        log.info("reload applied: %s", diff)
-        return True
+        self._apply_access(new)
+        self.ivr.reload(flows, calendar)
+        lines = diff.summary() or ["no change"]
+        for warning in new.warnings:
+            log.warning("config: %s", warning)
+        if diff.restart_required:
+            log.warning(
+                "reload: %s changed; a restart (madoguchi down && madoguchi up) applies them",
+                ", ".join(diff.restart_required),
+            )
+        try:
+            changed = assemble_etc(self.paths, generated)
+            if changed:
+                await self._reload_asterisk(changed)
+        except (OSError, StackError, subprocess.SubprocessError) as exc:
+            log.error("reload: the routing and IVR changes apply; Asterisk's did not: %s", exc)
+            return False, [*lines, f"Asterisk not reloaded: {exc}"]
+        log.info("reload applied: %s", "; ".join(lines))
+        return True, lines
+
+    def _apply_access(self, cfg: Config) -> None:
+        """Desktop passwords, phone PINs and service levels follow the new config."""
+        self._authenticator.inner = authenticator(cfg)
+        self._pins.clear()
+        self._pins.update({a.id: a.pin for a in cfg.agents.values()})
+        self._service_levels.clear()
+        self._service_levels.update({q.name: q.service_level for q in cfg.queues.values()})
 
     async def _reload_asterisk(self, changed: list[str]) -> None:
-        modules = set()
-        for name in changed:
-            if name.startswith("pjsip"):
-                modules.add("res_pjsip.so")
-            elif name.startswith("manager"):
-                modules.add("manager")
-            elif name.startswith("extensions"):
-                modules.add("pbx_config.so")
+        """Reload only the Asterisk modules whose files changed (never a full restart)."""
+        modules, restart = asterisk_reload_plan(changed)
+        if restart:
+            log.warning("reload: Asterisk applies %s only after a restart", ", ".join(restart))
         pid = asterisk_pid(self.paths)
         if pid is None:
             log.warning(
-                "reload: Asterisk is not managed by this stack; reload it yourself: %s", modules
+                "reload: Asterisk is not managed by this stack; reload these modules yourself: %s",
+                ", ".join(modules),
             )
             return
-        for module in sorted(modules):
+        for module in modules:
             out = await asyncio.to_thread(asterisk_cli, self.paths, pid, f"module reload {module}")
-            log.info("asterisk: module reload %s: %s", module, out.strip())
+            log.info("asterisk: module reload %s: %s", module, " ".join(out.split()))
+            if "not found" in out.lower() or "error" in out.lower():
+                raise StackError(f"module reload {module}: {' '.join(out.split())}")
+
+
+class _CurrentAuthenticator:
+    """The desktop login check for the configuration in use (swapped on reload)."""
+
+    def __init__(self, inner: StaticAuthenticator) -> None:
+        self.inner = inner
+
+    def authenticate(self, role: Role, user_id: str, password: str) -> Principal | None:
+        return self.inner.authenticate(role, user_id, password)
 
 
 def asterisk_pid(paths: Paths) -> int | None:

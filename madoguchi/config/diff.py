@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from madoguchi.config.asterisk import RELOAD_MODULES, render
+from madoguchi.config.asterisk import RELOAD_MODULES, RESTART_FILES, render
 from madoguchi.config.model import Config, ServiceConfig, frozen_map
 
 # Service keys a reload cannot apply: listeners keep their address, the database its pool.
@@ -151,3 +151,29 @@ def diff_config(old: Config, new: Config) -> ConfigDiff:
         asterisk_files_changed=files_changed,
         reload_modules=tuple(modules),
     )
+
+
+# Static files (asterisk/etc) a reload may also have rewritten: their module, by name prefix.
+_STATIC_MODULES = (
+    ("pjsip", "res_pjsip.so"),
+    ("manager", "manager"),
+    ("extensions", "pbx_config.so"),
+    ("musiconhold", "res_musiconhold.so"),
+    ("rtp", "res_rtp_asterisk.so"),
+)
+
+
+def asterisk_reload_plan(changed_files: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """For Asterisk files rewritten on disk: (modules to reload in a stable order, files whose
+    change only an Asterisk restart applies)."""
+    modules: list[str] = []
+    restart: list[str] = []
+    for name in changed_files:
+        module = RELOAD_MODULES.get(name) or next(
+            (m for prefix, m in _STATIC_MODULES if name.startswith(prefix)), None
+        )
+        if name in RESTART_FILES or module is None:
+            restart.append(name)
+        if module is not None and module not in modules:
+            modules.append(module)
+    return tuple(modules), tuple(restart)

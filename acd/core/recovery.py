@@ -24,7 +24,8 @@ class RecoveredCall:
     """A live caller: waiting (``agent_id`` None) or bridged to ``agent_id``.
 
     A caller that was being rung is reported as waiting: the ring is not trusted after a
-    restart and the call is offered again.
+    restart and the call is offered again. Callback entries have no channel: list them from
+    the service's records with ``callback_number`` set.
     """
 
     call_id: str
@@ -37,6 +38,7 @@ class RecoveredCall:
     context: Mapping[str, object] = field(default_factory=dict)
     agent_id: str | None = None
     connected_at: float | None = None
+    callback_number: str | None = None  # a waiting callback entry (kept by the service's db)
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,6 +280,7 @@ class Router:
             )
             call.priority = rc.priority
             call.requested = router._requested(rc.call_id, rc.requirements, out)
+            call.callback_number = rc.callback_number
             queue = router._queues.get(rc.queue)
             agent = router._agents.get(rc.agent_id) if rc.agent_id else None
             if rc.agent_id is not None:
@@ -382,6 +383,7 @@ class Router:
             return
         self._agent_to(agent, _T.READY, now, out, "ready")
         agent.wrap_until = None
+        agent.pending_reason = None
         self._route_agent(agent, now, out)
 
     def _on_paused(self, event: AgentPaused, now: float, out: list[Command]) -> None:
@@ -395,6 +397,7 @@ class Router:
         call_id = agent.call_id
         self._agent_to(agent, _T.PAUSE, now, out, "paused", reason)
         agent.wrap_until = None
+        agent.pending_reason = None
         if previous is _S.RESERVED and call_id is not None:
             self._withdraw_offer(agent, call_id, now, out, "agent_paused")
 
@@ -587,6 +590,7 @@ class Router:
         else:
             call.agent_id = None
             call.connected_at = None
+            call.callback_number = None  # the customer is on the line now
             call.hops = 0
             call.arrived_at = now  # a new wait: its earlier place in line was served
             self._seq += 1
@@ -620,7 +624,7 @@ class Router:
     # ---- configuration ------------------------------------------------------------------
 
     def _on_config_replaced(self, event: ConfigReplaced, now: float, out: list[Command]) -> None:
-        _validate(event.queues, event.agents, existing_draining=self._draining_names())
+        _validate(event.queues, event.agents)
         for target in event.drain_targets.values():
             if target.kind == "queue" and target.queue not in {q.name for q in event.queues}:
                 raise RouterConfigError(f"drain target queue {target.queue!r} is not configured")
@@ -694,9 +698,6 @@ class Router:
             agent.calls_answered = 0
         for queue in self._queues.values():
             queue.ready.clear()  # fewest_calls keys changed: rebuilt on demand
-
-    def _draining_names(self) -> set[str]:
-        return {name for name, q in self._queues.items() if q.draining}
 
     def _new_queue(self, spec: QueueSpec, now: float) -> QueueRecord:
         handle_time = HandleTimeAverage(self._default_handle_time, self._handle_time_window)
@@ -1444,11 +1445,7 @@ class Router:
         )
 
 
-def _validate(
-    queues: tuple[QueueSpec, ...],
-    agents: tuple[AgentSpec, ...],
-    existing_draining: set[str] | None = None,
-) -> None:
+def _validate(queues: tuple[QueueSpec, ...], agents: tuple[AgentSpec, ...]) -> None:
     """Raise RouterConfigError for specs that do not fit together."""
     names = [q.name for q in queues]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -253,3 +253,19 @@ def test_transfer_out_and_into_a_queue() -> None:
     ended = h.outcome("c1")
     assert (ended.outcome, ended.detail) == (CallOutcome.TRANSFERRED, "0120123456")
     assert isinstance(h.send(CallTransferred("c1", "queue:q"), at=41)[0], EventIgnored)
+
+
+def test_ready_during_wrap_up_drops_a_pause_requested_during_the_call() -> None:
+    h = Harness([QueueSpec("q", wrapup=30, max_wait=0)], [agent("a1", {"q": 1})])
+    h.send(AgentLoggedIn("a1"))
+    h.send(CallArrived("c1", "q"), at=2)
+    h.send(AgentAnswered("c1", "a1"), at=3)
+    h.send(AgentPaused("a1", "break"), at=4)
+    h.send(CallCompleted("c1"), at=10)
+    assert h.state("a1") is AgentState.WRAP_UP
+    h.send(AgentReady("a1"), at=11)
+    assert rung(h.send(CallArrived("c2", "q"), at=12)) == [("c2", "a1")]
+    h.send(AgentAnswered("c2", "a1"), at=13)
+    h.send(CallCompleted("c2"), at=20)
+    h.advance(50)
+    assert h.state("a1") is AgentState.READY

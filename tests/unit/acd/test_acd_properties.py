@@ -39,6 +39,9 @@ from acd.core import (
     OverflowPolicy,
     OverflowTarget,
     QueueSpec,
+    RecoveredAgent,
+    RecoveredCall,
+    RecoverySnapshot,
     RelaxStep,
     RingAgent,
     RingFailed,
@@ -330,14 +333,7 @@ def _with_strategy(spec: QueueSpec, strategy: Strategy) -> QueueSpec:
     return replace(spec, strategy=strategy)
 
 
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(st.data())
-def test_invariants_hold_over_random_event_sequences(data: st.DataObject) -> None:
-    world = build_world(data)
+def run_random_sequence(world: World, data: st.DataObject) -> None:
     steps = data.draw(st.integers(5, 70))
     for _ in range(steps):
         event = next_event(world, data)
@@ -349,6 +345,20 @@ def test_invariants_hold_over_random_event_sequences(data: st.DataObject) -> Non
             assert world.router.snapshot(world.now) == before
             continue
         check_invariants(world, event, out)
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_invariants_hold_over_random_event_sequences(data: st.DataObject) -> None:
+    world = build_world(data)
+    run_random_sequence(world, data)
     # drain: end every call; each one must then have exactly one outcome
     for _ in range(200):
         calls = world.router.snapshot(world.now).calls
@@ -363,3 +373,55 @@ def test_invariants_hold_over_random_event_sequences(data: st.DataObject) -> Non
     assert world.router.snapshot(world.now).calls == ()
     assert set(world.ended) == world.created
     assert all(count == 1 for count in world.ended.values())
+
+
+@settings(PROPERTY_SETTINGS, max_examples=60)
+@given(st.data())
+def test_recovery_from_any_state_restores_the_invariants(data: st.DataObject) -> None:
+    world = build_world(data)
+    run_random_sequence(world, data)
+    live = world.router.snapshot(world.now)
+    recovered_agents = tuple(
+        RecoveredAgent(
+            a.agent_id,
+            not_ready_reason=a.reason if a.state is AgentState.NOT_READY else None,
+            reachable=a.reachable,
+        )
+        for a in live.agents
+        if a.state is not AgentState.LOGGED_OUT
+    )
+    recovered_calls = tuple(
+        RecoveredCall(
+            c.call_id,
+            c.queue,
+            arrived_at=c.arrived_at,
+            priority=c.priority,
+            requirements=world.requested.get(c.call_id, ""),
+            caller_number=c.caller_number,
+            agent_id=c.agent_ids[0] if c.state is CallState.CONNECTED else None,
+            callback_number=c.callback_number,
+        )
+        for c in live.calls
+        if c.queue is not None and c.state is not CallState.IVR
+    )
+    router, out = Router.recover(
+        world.queues.values(),
+        world.agents.values(),
+        RecoverySnapshot(recovered_agents, recovered_calls),
+        world.now,
+        rng=random.Random(3),
+    )
+    rebuilt = World(router, world.queues, world.agents, world.now, world.requested)
+    for command in out:
+        if isinstance(command, RingAgent):
+            rebuilt.offer_strategy[command.call_id] = world.queues[command.queue].strategy
+        if isinstance(command, CallEnded):
+            rebuilt.ended[command.call_id] = rebuilt.ended.get(command.call_id, 0) + 1
+    check_invariants(rebuilt, Tick(), out)
+    after = {c.call_id: c for c in router.snapshot(world.now).calls}
+    for call in recovered_calls:
+        if call.agent_id is not None:
+            assert after[call.call_id].state is CallState.CONNECTED
+            assert after[call.call_id].agent_ids == (call.agent_id,)
+        elif call.call_id not in rebuilt.ended:
+            assert after[call.call_id].state in (CallState.QUEUED, CallState.OFFERED)

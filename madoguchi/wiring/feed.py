@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import (
     AgentStateChanged,
@@ -142,6 +143,8 @@ class AcdFeed:
         self._lookups: set[asyncio.Task[None]] = set()
         # agent -> (state, reason, since): the open interval, closed on the next change
         self._intervals: dict[str, tuple[str, str | None, float]] = {}
+        # agent -> the answered call its wrap-up belongs to (the router forgets it at hang-up)
+        self._wrapping: dict[str, str] = {}
         self._seq = 0
 
     def __call__(self, event: Event | None, commands: Sequence[Command], now: float) -> None:
@@ -227,6 +230,11 @@ class AcdFeed:
             )
 
     def _agent_state(self, cmd: AgentStateChanged) -> None:
+        if cmd.old == AgentState.WRAP_UP and cmd.new != AgentState.WRAP_UP:
+            # Wrap-up time is part of the handle time (docs/kpis.md): close it on the call.
+            wrapped = self._wrapping.pop(cmd.agent_id, None)
+            if wrapped is not None:
+                self._writer.record_call(wrapped, wrapup_ended_at=cmd.at)
         previous = self._intervals.get(cmd.agent_id)
         if previous is not None:
             state, reason, since = previous
@@ -287,6 +295,8 @@ class AcdFeed:
             self._on_queue_change(cmd.queue)
         if cmd.agent_id:
             fields["agent_id"] = cmd.agent_id
+            if cmd.outcome in (CallOutcome.ANSWERED, CallOutcome.TRANSFERRED):
+                self._wrapping[cmd.agent_id] = cmd.call_id
         if cmd.outcome == CallOutcome.TRANSFERRED:
             fields["transferred"] = True
         if cmd.outcome == CallOutcome.CALLBACK_REQUESTED:

@@ -43,5 +43,8 @@ class RecoveredCall:
 
 @dataclass(frozen=True, slots=True)
 class RecoverySnapshot:
+    """``unreachable``: ids of agents (logged in or not) whose SIP contact is unreachable."""
+
     agents: tuple[RecoveredAgent, ...] = ()
     calls: tuple[RecoveredCall, ...] = ()
+    unreachable: tuple[str, ...] = ()

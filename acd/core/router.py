@@ -263,12 +263,16 @@ class Router:
             not_ready_reasons=not_ready_reasons,
         )
         out: list[Command] = []
+        unreachable = set(snapshot.unreachable)
+        for agent_id in unreachable:
+            if agent_id in router._agents:
+                router._agents[agent_id].reachable = False
         for recovered in snapshot.agents:
             agent = router._agents.get(recovered.agent_id)
             if agent is None:
                 out.append(RoutingWarning("", f"recovery: unknown agent {recovered.agent_id!r}"))
                 continue
-            agent.reachable = recovered.reachable
+            agent.reachable = recovered.reachable and recovered.agent_id not in unreachable
             trigger = _T.LOGIN if recovered.not_ready_reason is None else _T.LOGIN_PAUSED
             router._agent_to(agent, trigger, now, out, "recovered", recovered.not_ready_reason)
         for rc in sorted(snapshot.calls, key=lambda c: (c.arrived_at, c.call_id)):

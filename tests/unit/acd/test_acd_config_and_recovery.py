@@ -23,9 +23,11 @@ from acd.core import (
     RecoveredCall,
     RecoverySnapshot,
     RelaxStep,
+    RingAgent,
     Router,
     RouterConfigError,
     Strategy,
+    Tick,
     UnknownAgent,
 )
 
@@ -145,6 +147,7 @@ def test_recovery_rebuilds_agents_and_calls_and_resumes_routing() -> None:
             RecoveredCall("ancient", "q", arrived_at=500),
             RecoveredCall("lost", "gone", arrived_at=990),
         ),
+        unreachable=("a3",),
     )
     router, out = Router.recover(queues, agents, snapshot, now=1000, rng=random.Random(1))
     ended = {c.call_id: c.outcome for c in out if c.__class__.__name__ == "CallEnded"}
@@ -155,6 +158,10 @@ def test_recovery_rebuilds_agents_and_calls_and_resumes_routing() -> None:
     assert a2 is not None and a2.state is AgentState.ON_CALL and a2.call_id == "talking"
     assert rung(out) == [("waiting", "a1")]  # waited 40 s: relaxed to anyone
     a3 = router.agent_view("a3", 1000)
-    assert a3 is not None and a3.state is AgentState.LOGGED_OUT
+    assert a3 is not None and a3.state is AgentState.LOGGED_OUT and not a3.reachable
+    later = router.handle(AgentLoggedIn("a3"), 1001) + router.handle(Tick(), 1040)
+    assert [c for c in later if isinstance(c, RingAgent) and c.agent_id == "a3"] == []
+    waiting = router.call_view("waiting", 1040)
+    assert waiting is not None and waiting.state is CallState.QUEUED  # a1 did not answer
     out = router.handle(CallCompleted("talking"), 1010)
     assert any(c.__class__.__name__ == "WrapUpScheduled" for c in out)

@@ -196,6 +196,18 @@ class ChannelHangup:
 
 
 @dataclass(frozen=True, slots=True)
+class SoftHangup:
+    """SoftHangupRequest: ``cause`` is a bit set (AST_SOFTHANGUP_*), 4 = Asterisk shutting down."""
+
+    uniqueid: str
+    cause: int
+
+    @property
+    def shutdown(self) -> bool:
+        return bool(self.cause & SOFTHANGUP_SHUTDOWN)
+
+
+@dataclass(frozen=True, slots=True)
 class OriginateResult:
     """OriginateResponse: ``uniqueid`` is the ChannelId we assigned (when Asterisk says it)."""
 
@@ -290,6 +302,7 @@ class TransferDone:
 Fact = (
     Enqueue
     | ChannelHangup
+    | SoftHangup
     | OriginateResult
     | BridgeEntered
     | BridgeLeft
@@ -303,6 +316,7 @@ Fact = (
 )
 
 ENQUEUE_USEREVENT = "AcdEnqueue"
+SOFTHANGUP_SHUTDOWN = 4  # AST_SOFTHANGUP_SHUTDOWN
 _REACHABLE_STATUSES = {"reachable": True, "created": True, "nonqualified": True}
 _UNREACHABLE_STATUSES = {"unreachable": False, "removed": False}
 
@@ -332,6 +346,9 @@ def convert(event: RawEvent) -> Fact | None:
             if not uniqueid:
                 return None
             return ChannelHangup(uniqueid, header(event, "Channel"), to_int(header(event, "Cause")))
+        case "softhanguprequest":
+            uniqueid = header(event, "Uniqueid")
+            return SoftHangup(uniqueid, to_int(header(event, "Cause"))) if uniqueid else None
         case "originateresponse":
             return convert_originate_response(event)
         case "bridgeenter" | "bridgeleave":
@@ -360,13 +377,14 @@ def convert(event: RawEvent) -> Fact | None:
         case "coreshowchannel":
             return convert_channel_row(event)
         case "contactlist":
-            aor = header(event, "Aor") or header(event, "AOR")
+            # Asterisk 22 lists no Aor header: the contact's name is "<aor>;@<hash>".
+            aor = header(event, "Aor") or header(event, "ObjectName").split(";@")[0]
             if not AGENT_ID.fullmatch(aor):
                 return None
             status = header(event, "Status")
-            return ContactListed(
-                aor, header(event, "Uri"), status, bool(_contact_reachable(status))
-            )
+            # A listed contact is registered: unless known bad, count it (qualify follows).
+            reachable = _contact_reachable(status) is not False
+            return ContactListed(aor, header(event, "Uri"), status, reachable)
         case "attendedtransfer":
             return TransferDone(
                 "attended",

@@ -74,7 +74,9 @@ VOICEMAIL_CONTEXT = "madoguchi-voicemail"
 AGENTS_CONTEXT = "agents"
 HOLD_CONTEXT = "madoguchi-hold"
 BRIDGE_OPTIONS = "xT"  # x: hang the caller up when the agent leaves; T: agent may transfer
-LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after login needs no resync
+LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after a resync needs none
+RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still starting
+RESYNC_RETRIES = 30
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 
@@ -180,9 +182,12 @@ class AcdRuntime:
         self._ring_of: dict[tuple[str, str], str] = {}  # (call, agent) -> channel id
         self._callers: dict[str, _Caller] = {}
         self._adoptable: dict[tuple[str, str], str] = {}
+        self._shutdown_channels: set[str] = set()
         self._stats = _Stats()
         self._stopped = False
-        self._login_at = float("-inf")
+        self._resynced_at = float("-inf")  # loop time of the last successful resync
+        self._login_resync_pending = False
+        self._resync_failures = 0
 
     # ---- public API ---------------------------------------------------------------------
 
@@ -399,7 +404,8 @@ class AcdRuntime:
 
     def _on_login(self) -> None:
         self._stats.logins += 1
-        self._login_at = asyncio.get_running_loop().time()
+        self._resynced_at = float("-inf")
+        self._login_resync_pending = True
         self._queue.put_nowait(_RESYNC)
 
     def _on_lost(self) -> None:
@@ -437,7 +443,16 @@ class AcdRuntime:
                     log.warning("caller %s: %s", fact.uniqueid, problem)
                 self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
                 self._handle(fact.to_event())
+            case cv.SoftHangup():
+                if fact.shutdown:
+                    # Asterisk is stopping: the hangups that follow are not the caller's or
+                    # the agent's doing. Leave these calls to the resync after the restart,
+                    # which closes them as system_failure.
+                    self._shutdown_channels.add(fact.uniqueid)
             case cv.ChannelHangup():
+                if fact.uniqueid in self._shutdown_channels:
+                    self._shutdown_channels.discard(fact.uniqueid)
+                    return
                 self._on_hangup(fact)
             case cv.OriginateResult():
                 self._on_originate(fact)
@@ -457,9 +472,10 @@ class AcdRuntime:
                 if fact.reachable is not None and fact.aor in self._agents:
                     self._handle(ContactStatusChanged(fact.aor, fact.reachable))
             case cv.FullyBooted():
-                # Sent right after each login too (already resynced then); a later one is
-                # an Asterisk that finished (re)starting.
-                if asyncio.get_running_loop().time() - self._login_at > LOGIN_RESYNC_WINDOW:
+                # Sent right after each login too (resynced then); a later one is an
+                # Asterisk that finished (re)starting.
+                elapsed = asyncio.get_running_loop().time() - self._resynced_at
+                if not self._login_resync_pending and elapsed > LOGIN_RESYNC_WINDOW:
                     await self._resync("fully_booted")
             case cv.TransferDone():
                 self._on_transfer(fact)
@@ -665,12 +681,22 @@ class AcdRuntime:
 
     async def _resync(self, reason: str) -> None:
         self._stats.resyncs += 1
+        self._login_resync_pending = False
         try:
             channel_rows = await self._listing("CoreShowChannels", "CoreShowChannel")
             contact_rows = await self._listing("PJSIPShowContacts", "ContactList")
         except (AmiUnavailable, AmiActionFailed) as error:
+            # Right after an Asterisk restart the login may precede the PJSIP module:
+            # try again shortly (FullyBooted also triggers one).
+            self._resync_failures += 1
             log.warning("resync (%s) not possible now: %s", reason, error)
+            connected = self._manager is not None and self._manager.usable
+            if connected and self._resync_failures <= RESYNC_RETRIES and not self._stopped:
+                loop = asyncio.get_running_loop()
+                loop.call_later(RESYNC_RETRY_DELAY, self._queue.put_nowait, _RESYNC)
             return
+        self._resync_failures = 0
+        self._resynced_at = asyncio.get_running_loop().time()
         rows = [r for r in map(cv.convert_channel_row, channel_rows) if r is not None]
         contacts = [c for c in map(cv.convert, contact_rows) if isinstance(c, cv.ContactListed)]
         known_legs = {
@@ -709,6 +735,7 @@ class AcdRuntime:
         self, plan: ResyncPlan, rows: Sequence[cv.ChannelListed], reason: str, now: float
     ) -> None:
         by_id = {row.uniqueid: row for row in rows}
+        self._shutdown_channels.clear()
         # Attempts: keep answered legs of recovered calls and the still-ringing legs.
         ringing = set(plan.live_rings.values())
         recovered_ids = {call.call_id for call in plan.snapshot.calls}

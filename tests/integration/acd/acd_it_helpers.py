@@ -19,7 +19,6 @@ from pathlib import Path
 from acd.ami.runtime import AcdRuntime, ListenerEvent
 from acd.core.commands import CallEnded, Command
 from madoguchi.config.model import Config
-from madoguchi.harness import sipp
 from madoguchi.harness.sipp import SippAgent
 from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
@@ -74,37 +73,6 @@ async def wait_until(what: str, check: Callable[[], bool], within: float = 15.0)
         await asyncio.sleep(0.05)
 
 
-_HARNESS_LOG = '<log message="INVITE [last_Request-URI:] [last_From:] [last_Call-ID:]"/>'
-_FROM_LOG = '<log message="INVITE [$remote]"/>'
-
-
-class LoggingAgent(SippAgent):
-    """The harness's agent, logging the From header of each INVITE it gets (and really
-    reachable in "ignore" mode).
-
-    SIPp leaves ``[last_*]`` empty inside a <log> action of a <recv>; the header captured by
-    the scenario's own <ereg> (``$remote``) is what reaches the log. (Told the lead.)
-    """
-
-    def start(self) -> None:
-        if self.mode == "ignore":
-            # The harness's "ignore" scenario leaves qualify OPTIONS unanswered, so Asterisk
-            # marks the phone unreachable 3 s after it registers. A phone that rings for two
-            # minutes (until CANCEL) ignores the call just the same and answers OPTIONS.
-            scenario = sipp.agent_scenario("answer", 120_000, self.talk_ms)
-        else:
-            scenario = sipp.agent_scenario(self.mode, self.ring_ms, self.talk_ms)
-        assert _HARNESS_LOG in scenario or _FROM_LOG in scenario
-        media = self.media_port or self.port + 1000
-        self.uas = sipp._run_sipp(
-            f"agent-{self.extension}",
-            self.workdir / f"agent-{self.extension}",
-            scenario.replace(_HARNESS_LOG, _FROM_LOG),
-            ["-p", str(self.port), "-mp", str(media), "-aa", "-max_recv_loops", "1000"],
-            self.server,
-        )
-
-
 @dataclass
 class Acd:
     runtime: AcdRuntime
@@ -120,7 +88,7 @@ class Acd:
         return [c for c in self.commands() if isinstance(c, CallEnded)]
 
     def agent(self, extension: str, port: int, **kwargs: object) -> SippAgent:
-        agent = LoggingAgent(
+        agent = SippAgent(
             extension=extension,
             password=self.pbx.config.agents[extension].password,
             port=port,

@@ -279,6 +279,21 @@ def test_core_show_channel_row() -> None:
     assert row.bridge_id == "b5e1"
 
 
+def test_contact_list_row_of_asterisk_22_names_the_aor_in_object_name() -> None:
+    row = cv.convert(
+        {
+            "Event": "ContactList",
+            "ObjectType": "contact",
+            "ObjectName": "1003;@8bef1f2b7ab4e2cc492ab6c1423e5029",
+            "Endpoint": "1003",
+            "Uri": "sip:1003@127.0.0.1:26103",
+            "Status": "NonQualified",
+            "RoundtripUsec": "N/A",
+        }
+    )
+    assert row == cv.ContactListed("1003", "sip:1003@127.0.0.1:26103", "NonQualified", True)
+
+
 def test_contact_list_row() -> None:
     row = cv.convert(
         {
@@ -325,3 +340,18 @@ def test_endpoint_of_agent_channel() -> None:
 )
 def test_caller_id_header_is_safe(name: str, number: str, expected: str) -> None:
     assert cv.caller_id(name, number) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "reachable"), [("Unknown", True), ("NonQualified", True), ("Unreachable", False)]
+)
+def test_listed_contact_counts_unless_known_bad(status: str, reachable: bool) -> None:
+    row = cv.convert({"Event": "ContactList", "Aor": "1003", "Uri": "sip:x", "Status": status})
+    assert isinstance(row, cv.ContactListed) and row.reachable is reachable
+
+
+def test_soft_hangup_for_shutdown() -> None:
+    fact = cv.convert({"Event": "SoftHangupRequest", "Uniqueid": "1.2", "Cause": "4"})
+    assert isinstance(fact, cv.SoftHangup) and fact.shutdown
+    other = cv.convert({"Event": "SoftHangupRequest", "Uniqueid": "1.2", "Cause": "16"})
+    assert isinstance(other, cv.SoftHangup) and not other.shutdown

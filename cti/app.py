@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,6 +53,10 @@ SUPERVISOR_STATES: Final = {"ready": "ready", "pause": "not_ready", "not_ready":
                             "logout": "logged_out", "logged_out": "logged_out"}
 
 
+ComponentHealth = Callable[[], Mapping[str, Mapping[str, Any]]]
+"""Per component of the service (e.g. "ami", "database"): {"ok": bool, ...small figures}."""
+
+
 class _Ctx:
     """Everything the handlers share; one per application."""
 
@@ -70,7 +74,9 @@ class _Ctx:
         pause_reasons: Sequence[str],
         disposition_codes: Sequence[str],
         recent_calls_limit: int,
+        component_health: ComponentHealth | None = None,
     ) -> None:
+        self.component_health = component_health
         self.authenticator = authenticator
         self.commands = commands
         self.state = state
@@ -127,6 +133,7 @@ def build_app(
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS,
     disposition_codes: Sequence[str] = DEFAULT_DISPOSITION_CODES,
     recent_calls_limit: int = 20,
+    component_health: ComponentHealth | None = None,
 ) -> web.Application:
     """The CTI web application.
 
@@ -146,6 +153,7 @@ def build_app(
         pause_reasons=tuple(pause_reasons),
         disposition_codes=tuple(disposition_codes),
         recent_calls_limit=recent_calls_limit,
+        component_health=component_health,
     )
     app = web.Application(
         client_max_size=MAX_BODY,
@@ -302,10 +310,19 @@ async def run_supervisor_state(
 
 
 async def health(request: web.Request) -> web.Response:
-    hub = request.app[CTX].hub
-    return web.json_response({"status": "ok", "websockets": hub.connection_count,
-                              "snapshots_sent": hub.snapshots_sent, "resumes": hub.resumes,
-                              "slow_consumers_cut": hub.slow_consumers_cut})
+    ctx = request.app[CTX]
+    hub = ctx.hub
+    body: dict[str, Any] = {"status": "ok", "websockets": hub.connection_count,
+                            "snapshots_sent": hub.snapshots_sent, "resumes": hub.resumes,
+                            "slow_consumers_cut": hub.slow_consumers_cut}
+    if ctx.component_health is not None:
+        # The other parts of the service (AMI link, database writer): `madoguchi status`
+        # reports them. Only ok flags and counts: no error texts on an unauthenticated URL.
+        body["components"] = {
+            name: {"ok": bool(info.get("ok"))} | {k: v for k, v in info.items() if k != "ok"}
+            for name, info in ctx.component_health().items()
+        }
+    return web.json_response(body)
 
 
 async def login(request: web.Request) -> web.Response:

@@ -32,6 +32,7 @@ from cti.ports import Principal, Role
 from cti.server import start_cti
 from db.crm import CrmRepository
 from db.history import recent_calls
+from db.import_customers import CustomerImportError, seed_if_empty
 from db.migrate import migrate
 from db.writer import DurableWriter
 from ivr.calendar import load_calendar
@@ -125,6 +126,7 @@ class Service:
             token_ttl=float(s.cti.token_ttl),
             allowed_origins=list(s.cti.allowed_origins) or None,
             pause_reasons=[r for r in cfg.states.not_ready_reasons if r != "no_answer"],
+            component_health=self._component_health,
         )
         self.feed = AcdFeed(
             self.hub,
@@ -187,11 +189,41 @@ class Service:
                 applied = await migrate(self.pool)
                 if applied:
                     log.info("database migrated: %s", applied)
+                await self._seed_crm()
                 return
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 log.warning("database not reachable for migrations (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+
+    async def _seed_crm(self) -> None:
+        """The demo customers (config/crm_seed.csv) go into an empty CRM, once."""
+        if self.config.source_dir is None:
+            return
+        seed = self.config.source_dir / "crm_seed.csv"
+        if not seed.is_file():
+            return
+        try:
+            result = await seed_if_empty(self.pool, seed)
+        except CustomerImportError as exc:
+            log.error("CRM seed %s not imported:\n%s", seed, "\n".join(map(str, exc.problems)))
+            return
+        if result is not None:
+            log.info("CRM seeded from %s: %d customers", seed, result.created + result.updated)
+
+    def _component_health(self) -> dict[str, dict[str, Any]]:
+        ami = self.runtime.status()
+        db = self.writer.status()
+        return {
+            "ami": {"ok": bool(ami.get("connected")), "reconnects": ami.get("reconnects", 0)},
+            "database": {
+                # "connecting" is the idle writer before its first batch; "spooling" means
+                # PostgreSQL is unreachable and records wait on disk.
+                "ok": db.state in ("connected", "connecting"),
+                "state": db.state,
+                "spool_depth": db.spool_depth,
+            },
+        }
 
     # -- IVR ----------------------------------------------------------------------------
 

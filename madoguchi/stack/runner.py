@@ -295,13 +295,9 @@ class Stack:
             else:
                 parts.append(PartStatus("service", True, f"pid {spid}, FastAGI and CTI answer"))
                 for name, ok in sorted((health.get("components") or {}).items()):
-                    parts.append(
-                        PartStatus(
-                            f"service.{name}",
-                            bool(ok.get("ok", False)) if isinstance(ok, dict) else bool(ok),
-                            str(ok),
-                        )
-                    )
+                    info = ok if isinstance(ok, dict) else {"ok": bool(ok)}
+                    detail = ", ".join(f"{k}={v}" for k, v in info.items() if k != "ok")
+                    parts.append(PartStatus(f"service.{name}", bool(info.get("ok")), detail))
         return parts
 
 

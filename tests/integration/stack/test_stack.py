@@ -19,6 +19,9 @@ def test_status_reports_every_part_up(stack: Stack) -> None:
     assert parts["database"].ok, parts["database"].detail
     assert parts["asterisk"].ok, parts["asterisk"].detail
     assert parts["service"].ok, parts["service"].detail
+    # The service's own parts: the AMI link and the database writer.
+    assert parts["service.ami"].ok, parts["service.ami"].detail
+    assert parts["service.database"].ok, parts["service.database"].detail
 
 
 def test_asterisk_started_without_errors(stack: Stack) -> None:

@@ -140,6 +140,10 @@ class AcdFeed:
         self._lookup = customer_lookup
         self._on_queue_change = on_queue_change
         self._crm: dict[str, Mapping[str, Any] | None] = {}
+        # Pops that went out while the CRM look-up was still running: sent again with the
+        # customer if it answers while the call is still only offered to that agent.
+        self._looking_up: set[str] = set()
+        self._pops_before_crm: dict[str, tuple[PushToDesktop, float]] = {}
         self._lookups: set[asyncio.Task[None]] = set()
         # agent -> (state, reason, since): the open interval, closed on the next change
         self._intervals: dict[str, tuple[str, str | None, float]] = {}
@@ -178,14 +182,25 @@ class AcdFeed:
     def _prefetch_customer(self, event: CallArrived) -> None:
         if self._lookup is None or event.call_id in self._crm:
             return
-        self._crm[event.call_id] = None
+        call_id = event.call_id
+        self._crm[call_id] = None
+        self._looking_up.add(call_id)
         lookup = self._lookup
 
         async def fetch() -> None:
             try:
-                self._crm[event.call_id] = await lookup(event.context, event.caller_number)
+                found = await lookup(event.context, event.caller_number)
             except Exception as exc:  # CRM down: the pop goes out with what the IVR knew
-                log.warning("feed: CRM look-up for %s failed: %s", event.call_id, exc)
+                log.warning("feed: CRM look-up for %s failed: %s", call_id, exc)
+                found = None
+            finally:
+                self._looking_up.discard(call_id)
+            if call_id not in self._crm:
+                return  # ended meanwhile
+            self._crm[call_id] = found
+            early = self._pops_before_crm.pop(call_id, None)
+            if found and early is not None:
+                self._push_pop(*early)
 
         try:
             task = asyncio.get_running_loop().create_task(fetch())
@@ -202,10 +217,9 @@ class AcdFeed:
 
     def _apply(self, cmd: Command, now: float) -> None:
         if isinstance(cmd, PushToDesktop):
-            pop = screen_pop(
-                cmd, now, self._ring_timeouts(cmd.call.queue), self._crm.get(cmd.call.call_id)
-            )
-            self._hub.publish_to_agent(cmd.agent_id, "call.offered", pop)
+            self._push_pop(cmd, now)
+            if cmd.call.call_id in self._looking_up:
+                self._pops_before_crm[cmd.call.call_id] = (cmd, now)
         elif isinstance(cmd, RingAgent):
             self._writer.record_event(
                 cmd.call_id,
@@ -228,6 +242,12 @@ class AcdFeed:
                 "overflow",
                 {"from": cmd.source_queue, "to": str(cmd.target), "reason": cmd.reason},
             )
+
+    def _push_pop(self, cmd: PushToDesktop, now: float) -> None:
+        pop = screen_pop(
+            cmd, now, self._ring_timeouts(cmd.call.queue), self._crm.get(cmd.call.call_id)
+        )
+        self._hub.publish_to_agent(cmd.agent_id, "call.offered", pop)
 
     def _agent_state(self, cmd: AgentStateChanged) -> None:
         if cmd.old == AgentState.WRAP_UP and cmd.new != AgentState.WRAP_UP:
@@ -253,6 +273,9 @@ class AcdFeed:
         self._hub.publish_to_supervisors("agent.state", payload)
 
     def _call_state(self, cmd: CallStateChanged) -> None:
+        if cmd.new != CallState.OFFERED:
+            # Answered, or back in the queue: a late customer must not pop up again.
+            self._pops_before_crm.pop(cmd.call_id, None)
         fields: dict[str, Any] = {}
         if cmd.queue:
             fields["queue"] = cmd.queue
@@ -321,3 +344,4 @@ class AcdFeed:
                 {"call_id": cmd.call_id, "outcome": str(cmd.outcome), "ended_at": cmd.ended_at},
             )
         self._crm.pop(cmd.call_id, None)
+        self._pops_before_crm.pop(cmd.call_id, None)

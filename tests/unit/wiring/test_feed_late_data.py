@@ -1,7 +1,9 @@
-"""The ACD feed closes the wrap-up on the call record (AHT = talk + wrap-up, docs/kpis.md)."""
+"""The ACD feed: wrap-up closed on the call record (AHT = talk + wrap-up, docs/kpis.md), and a
+screen pop that beat the CRM look-up is completed with the customer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from acd.core.events import (
@@ -80,3 +82,62 @@ def test_no_wrapup_configured_leaves_no_wrapup_end() -> None:
     _run(router, feed, CallerHungUp("c1"), 64.0)
     assert writer.calls["c1"]["outcome"] == "answered"
     assert "wrapup_ended_at" not in writer.calls["c1"]
+
+
+class _PopHub(_Hub):
+    def __init__(self) -> None:
+        self.pops: list[tuple[str, dict[str, Any]]] = []
+
+    def publish_to_agent(self, agent_id: str, type: str, payload: Any) -> None:
+        if type == "call.offered":
+            self.pops.append((agent_id, dict(payload)))
+
+
+async def _pop_setup() -> tuple[Router, AcdFeed, _PopHub, asyncio.Event]:
+    router = Router(
+        [QueueSpec("support", ring_timeout=15)],
+        [AgentSpec("1003", "鈴木 一郎", queues={"support": 1})],
+        now=0.0,
+    )
+    hub = _PopHub()
+    crm_answers = asyncio.Event()
+
+    async def lookup(_context: Any, number: str) -> dict[str, Any] | None:
+        await crm_answers.wait()
+        return {"id": 7, "name": "山田 太郎", "tier": "gold", "account_number": "A-1001"}
+
+    feed = AcdFeed(hub, _Writer(), ring_timeouts=lambda q: 15.0, customer_lookup=lookup)
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)
+    return router, feed, hub, crm_answers
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_pop_sent_before_the_crm_answered_is_sent_again_with_the_customer() -> None:
+    router, feed, hub, crm_answers = await _pop_setup()
+    _run(router, feed, CallArrived("c1", "support", caller_number="0312345678"), 2.0)
+    assert [(a, p["customer"]) for a, p in hub.pops] == [("1003", None)]
+    crm_answers.set()
+    await _settle()
+    assert len(hub.pops) == 2
+    agent, again = hub.pops[1]
+    assert agent == "1003" and again["call_id"] == "c1"
+    assert again["customer"]["name"] == "山田 太郎"
+    assert again["customer"]["account"] == "A-1001"
+    assert {k: v for k, v in again.items() if k not in ("customer", "last_contacts")} == {
+        k: v for k, v in hub.pops[0][1].items() if k not in ("customer", "last_contacts")
+    }
+
+
+async def test_no_second_pop_once_the_call_is_answered_or_ended() -> None:
+    router, feed, hub, crm_answers = await _pop_setup()
+    _run(router, feed, CallArrived("c1", "support", caller_number="0312345678"), 2.0)
+    _run(router, feed, AgentAnswered("c1", "1003"), 3.0)
+    _run(router, feed, CallArrived("c2", "support", caller_number="0312345678"), 3.5)
+    _run(router, feed, CallerHungUp("c2"), 4.0)
+    crm_answers.set()
+    await _settle()
+    assert [p["call_id"] for _, p in hub.pops] == ["c1"]

@@ -359,7 +359,7 @@ class Service:
         except OSError as exc:  # a file vanished or became unreadable between two reads
             log.error("reload refused, nothing changed: %s", exc)
             return False, [str(exc)]
-        diff = diff_config(self.config, new)
+        diff = diff_config(self.config, new, old_flows=self.ivr.engine.flows, new_flows=flows)
         self.runtime.submit(
             ConfigReplaced(
                 queues=tuple(queue_specs(new).values()),

@@ -43,6 +43,7 @@ class ConfigDiff:
     calendar_changed: bool = False
     flows_added: tuple[str, ...] = ()
     flows_removed: tuple[str, ...] = ()
+    flows_changed: tuple[str, ...] = ()  # same flow name, other nodes (when flows were given)
     service_changed: tuple[str, ...] = ()  # key paths, e.g. "cti.token_ttl"
     restart_required: tuple[str, ...] = ()  # the part of service_changed a reload cannot apply
     asterisk_files_changed: tuple[str, ...] = ()  # generated files whose text differs
@@ -85,6 +86,7 @@ class ConfigDiff:
             lines.append("calendar changed")
         named("IVR flows added", self.flows_added)
         named("IVR flows removed", self.flows_removed)
+        named("IVR flows changed", self.flows_changed)
         named("service settings changed", self.service_changed)
         named("needs a restart", self.restart_required)
         named("Asterisk files rewritten", self.asterisk_files_changed)
@@ -117,8 +119,23 @@ def _service_changes(old: ServiceConfig, new: ServiceConfig) -> tuple[str, ...]:
     )
 
 
-def diff_config(old: Config, new: Config) -> ConfigDiff:
-    """Compare two validated configurations (render() must succeed for both)."""
+def diff_config(
+    old: Config,
+    new: Config,
+    *,
+    old_flows: Mapping[str, object] | None = None,
+    new_flows: Mapping[str, object] | None = None,
+) -> ConfigDiff:
+    """Compare two validated configurations (render() must succeed for both).
+
+    ``old_flows``/``new_flows``: the loaded IVR flows by name (the config holds only their
+    names); given both, flows whose content differs are listed in ``flows_changed``.
+    """
+    flows_changed: tuple[str, ...] = ()
+    if old_flows is not None and new_flows is not None:
+        flows_changed = tuple(
+            name for name in new_flows if name in old_flows and old_flows[name] != new_flows[name]
+        )
     queues_added, queues_removed, queues_changed = _keyed(old.queues, new.queues)
     agents_added, agents_removed, agents_changed = _keyed(old.agents, new.agents)
     sup_added, sup_removed, sup_changed = _keyed(old.supervisors, new.supervisors)
@@ -146,6 +163,7 @@ def diff_config(old: Config, new: Config) -> ConfigDiff:
         calendar_changed=old.calendar != new.calendar,
         flows_added=tuple(f for f in new.flows if f not in old.flows),
         flows_removed=tuple(f for f in old.flows if f not in new.flows),
+        flows_changed=flows_changed,
         service_changed=service_changed,
         restart_required=tuple(k for k in service_changed if k in RESTART_KEYS),
         asterisk_files_changed=files_changed,

@@ -1,6 +1,11 @@
 """Which Asterisk modules a reload touches for the files it rewrote."""
 
+import shutil
+from pathlib import Path
+
+from madoguchi.config import diff_config, load_config
 from madoguchi.config.diff import asterisk_reload_plan
+from madoguchi.paths import default_paths
 
 
 def test_reload_plan_maps_rewritten_files_to_modules_once() -> None:
@@ -15,3 +20,15 @@ def test_reload_plan_names_files_only_a_restart_applies() -> None:
     modules, restart = asterisk_reload_plan(["pjsip_transport.conf", "modules.conf"])
     assert modules == ("res_pjsip.so",)
     assert restart == ("pjsip_transport.conf", "modules.conf")
+
+
+def test_flows_with_other_content_are_listed_as_changed(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(default_paths().config, config)
+    cfg = load_config(config)
+    old = {"main": ("node", "sales"), "other": ("node",)}
+    new = {"main": ("node", "vip"), "other": ("node",), "added": ()}
+    diff = diff_config(cfg, cfg, old_flows=old, new_flows=new)
+    assert diff.flows_changed == ("main",)
+    assert "IVR flows changed: main" in diff.summary()
+    assert diff_config(cfg, cfg).flows_changed == ()

@@ -104,15 +104,19 @@ class Driver:
         self.now = 0.0
         self.next_call = 0
         self.talking: dict[str, str] = {}  # agent -> call
-        self.latencies: dict[str, list[float]] = {}
+        self.latencies: dict[str, list[float]] = {}  # wall clock (includes preemption)
+        self.cpu_latencies: dict[str, list[float]] = {}  # this thread's CPU time only
         self.offers = 0
 
     def send(self, event: Event, label: str | None = None) -> list[Command]:
+        started_cpu = time.thread_time()
         started = time.perf_counter()
         out = self.router.handle(event, self.now)
         elapsed = time.perf_counter() - started
+        elapsed_cpu = time.thread_time() - started_cpu
         if label is not None:
             self.latencies.setdefault(label, []).append(elapsed)
+            self.cpu_latencies.setdefault(label, []).append(elapsed_cpu)
         for command in out:
             if isinstance(command, RingAgent):
                 self.offers += 1
@@ -159,6 +163,7 @@ def scenario_loaded(agents: int, waiting: int, rounds: int, seed: int) -> Driver
     driver = Driver(agents, seed)
     driver.fill(waiting)
     driver.latencies.clear()
+    driver.cpu_latencies.clear()
     for _ in range(rounds):
         driver.now += 0.01
         driver.send(Tick(), "timers (tick)")
@@ -176,6 +181,7 @@ def scenario_idle(agents: int, rounds: int, seed: int) -> Driver:
     driver = Driver(agents, seed)
     driver.login_all()
     driver.latencies.clear()
+    driver.cpu_latencies.clear()
     for _ in range(rounds):
         driver.now += 0.01
         out = driver.send(driver.arrival(), "decision: call arrives (agents free)")
@@ -212,20 +218,26 @@ def summarize(driver: Driver) -> dict[str, dict[str, float]]:
             "p99_us": percentile(values, 0.99) * 1e6,
             "max_us": max(values) * 1e6,
             "mean_us": statistics.fmean(values) * 1e6,
+            "cpu_p99_us": percentile(driver.cpu_latencies[label], 0.99) * 1e6,
         }
     return rows
 
 
 def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}")
-    header = f"{'event':42} {'count':>7} {'per s':>9} {'p50 µs':>8} {'p99 µs':>8} {'max µs':>8}"
+    header = (
+        f"{'event':42} {'count':>7} {'per s':>9} {'p50 µs':>8} {'p99 µs':>8} {'max µs':>8}"
+        f" {'cpu p99':>8}"
+    )
     print(header)
     print("-" * len(header))
     for label, row in rows.items():
         print(
             f"{label:42} {row['count']:7.0f} {row['per_second']:9.0f} {row['p50_us']:8.1f}"
-            f" {row['p99_us']:8.1f} {row['max_us']:8.1f}"
+            f" {row['p99_us']:8.1f} {row['max_us']:8.1f} {row['cpu_p99_us']:8.1f}"
         )
+    print("(µs of wall-clock time per handle(); cpu p99: this thread's CPU time only, which")
+    print(" leaves out time the process was preempted by other load on the machine)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,7 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{memory['peak_mib']:.1f} MiB peak"
     )
     worst_p99 = max(d["p99_us"] for d in decisions)
-    print(f"worst decision p99: {worst_p99:.1f} µs (target < 1000 µs)")
+    worst_cpu_p99 = max(d["cpu_p99_us"] for d in decisions)
+    print(
+        f"worst decision p99: {worst_p99:.1f} µs wall, {worst_cpu_p99:.1f} µs CPU"
+        " (target < 1000 µs)"
+    )
+    results["worst_decision_cpu_p99_us"] = worst_cpu_p99
     results["scenarios"] = scenarios
     results["memory"] = memory
     results["worst_decision_p99_us"] = worst_p99

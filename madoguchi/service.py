@@ -7,6 +7,7 @@ SIGHUP (or `madoguchi reload`) reloads config/: validated first, then applied as
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from acd.ami.agi_routes import register_acd_routes
 from acd.ami.runtime import AcdRuntime
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router
+from acd.core.specs import OverflowTarget
 from cti.app import build_app
 from cti.auth import StaticAuthenticator
 from cti.hub import Hub
@@ -364,6 +366,7 @@ class Service:
             ConfigReplaced(
                 queues=tuple(queue_specs(new).values()),
                 agents=tuple(agent_specs(new).values()),
+                drain_targets=drain_targets(self.config, new, diff.queues_removed),
             )
         )
         self.config = new
@@ -414,6 +417,18 @@ class Service:
                 raise StackError(f"module reload {module}: {' '.join(out.split())}")
 
 
+def drain_targets(old: Config, new: Config, removed: tuple[str, ...]) -> dict[str, OverflowTarget]:
+    """Where the waiting callers of removed queues go: the removed queue's own overflow queue,
+    if it still exists. Otherwise (voicemail, callback, or no queue left) they stay and are
+    served by the queue's old members: a reload never sends callers to voicemail."""
+    targets: dict[str, OverflowTarget] = {}
+    for name in removed:
+        target = old.queues[name].overflow.target
+        if target.startswith("queue:") and target.removeprefix("queue:") in new.queues:
+            targets[name] = OverflowTarget.parse(target)
+    return targets
+
+
 class _CurrentAuthenticator:
     """The desktop login check for the configuration in use (swapped on reload)."""
 
@@ -450,6 +465,9 @@ async def _main(paths: Paths, config: Config, dsn: str) -> int:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: service._spawn(service.reload()))
     await service.start()
+    # Long-lived objects from start-up need no more garbage-collector passes: this keeps
+    # collection pauses out of routing decisions.
+    gc.freeze()
     await stop.wait()
     log.info("stopping")
     await service.stop()

@@ -127,7 +127,7 @@ async def test_pop_of_a_returning_customer_carries_the_crm_record_and_last_conta
         script = CallerScript("200", caller_num="0312000111", caller_name="小林",
                               max_wait_ms=20_000)
         desktop.messages.clear()
-        pop, lead, caller = await pop_then_invite(desktop, phone, script, tmp_path / f"c{n}")
+        pop, _lead, caller = await pop_then_invite(desktop, phone, script, tmp_path / f"c{n}")
         try:
             await desktop.wait_message("call.ended", call_id=pop["call_id"])
             assert await asyncio.to_thread(caller.wait, 20) == 0, caller.errors()

@@ -315,3 +315,61 @@ def test_cli_reload_without_a_running_service_is_a_clear_error(tmp_path: Path) -
     assert result.returncode != 0
     assert "the service is not running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_removed_queue_moves_its_waiting_caller_to_its_overflow_queue(
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Any
+) -> None:
+    desktops: dict[str, Desktop] = {}
+    try:
+        # Sales is staffed (1001, paused) so its caller waits; support's 1003 is ready.
+        desktops["1001"] = await desktop_for("1001", "pw1001")
+        await desktops["1001"].set_state("1001", "pause", reason="break")
+        assert sipp("agent", "1003", talk_ms=1000).register(expires=300) == 0
+        desktops["1003"] = await ready(desktop_for, "1003")
+        caller = sipp(
+            "callers",
+            CallerScript(
+                "100",
+                caller_num="0355556666",
+                steps=(Pause(1500), Dtmf("1#")),
+                max_wait_ms=90_000,
+            ),
+            "caller-sales",
+            count=1,
+        )
+
+        async def waiting_in_sales() -> bool:
+            board = await wallboard()
+            return any(q["queue"] == "sales" and q["waiting"] == 1 for q in board["queues"])
+
+        await wait_for("the caller waiting in sales", waiting_in_sales, 60)
+        assert not desktops["1003"].of_type("call.offered")
+
+        # The admin removes sales; its overflow target (queue:support) takes its caller.
+        config = demo_config_restored
+        queues = (config / "queues.toml").read_text(encoding="utf-8")
+        start, end = queues.index("[queue.sales]"), queues.index("[queue.support]")
+        (config / "queues.toml").write_text(queues[:start] + queues[end:], encoding="utf-8")
+        agents = (config / "agents.toml").read_text(encoding="utf-8")
+        (config / "agents.toml").write_text(
+            agents.replace("queues = { sales = 1 }", "queues = { support = 1 }"), encoding="utf-8"
+        )
+        replace_in(config / "ivr" / "main.toml", 'queue = "sales"', 'queue = "support"')
+        status = await sighup_and_wait(stack)
+        assert status.ok, status.lines
+        assert "queues removed: sales" in status.lines
+
+        pop = await desktops["1003"].wait_message("call.offered", limit=30)
+        assert pop["queue"] == "support"
+        assert pop["caller"]["number"] == "0355556666"
+        assert await asyncio.to_thread(caller.wait, 60) == 0, caller.errors()
+
+        async def sales_gone() -> bool:
+            board = await wallboard()
+            return all(q["queue"] != "sales" for q in board["queues"])
+
+        await wait_for("the drained sales queue to close", sales_gone)
+    finally:
+        for ext, desktop in desktops.items():
+            await desktop.set_state(ext, "logout")

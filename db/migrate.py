@@ -1,7 +1,7 @@
 """Schema migrations: ``db/migrations/NNN_name.sql`` applied in order, each in its own transaction.
 
-``schema_version`` records what has been applied. A transaction-scoped advisory lock serialises
-concurrent migrators (two services starting at once), so running ``migrate`` again is harmless.
+``schema_version`` records what has been applied. A session advisory lock serialises concurrent
+migrators (two services starting at once), so running ``migrate`` again is harmless.
 """
 
 from __future__ import annotations
@@ -56,21 +56,29 @@ async def migrate(pool_or_conn: Any, directory: Path = MIGRATIONS_DIR) -> list[i
 
 async def _migrate(conn: asyncpg.Connection, directory: Path) -> list[int]:
     migrations = available_migrations(directory)
+    # A session lock for the whole run: one migrator applies everything, the others wait and
+    # then find nothing left to do. Each migration still commits on its own.
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    try:
+        return await _apply_pending(conn, migrations)
+    finally:
+        if not conn.is_closed():
+            await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+async def _apply_pending(conn: asyncpg.Connection, migrations: list[Migration]) -> list[int]:
     applied_now: list[int] = []
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
-        await conn.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_version (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """
+    await conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
         )
+        """
+    )
     for migration in migrations:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
             done = await conn.fetchval(
                 "SELECT 1 FROM schema_version WHERE version = $1", migration.version
             )

@@ -24,9 +24,10 @@ from panoramisk.fast_agi import Application
 
 from acd.ami.agi_routes import register_acd_routes
 from acd.ami.runtime import AcdRuntime
+from acd.core.errors import RouterConfigError
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router
-from acd.core.specs import OverflowTarget
+from acd.core.specs import OverflowTarget, SpecError
 from cti.app import build_app
 from cti.auth import StaticAuthenticator
 from cti.hub import Hub
@@ -362,13 +363,18 @@ class Service:
             log.error("reload refused, nothing changed: %s", exc)
             return False, [str(exc)]
         diff = diff_config(self.config, new, old_flows=self.ivr.engine.flows, new_flows=flows)
-        self.runtime.submit(
-            ConfigReplaced(
-                queues=tuple(queue_specs(new).values()),
-                agents=tuple(agent_specs(new).values()),
-                drain_targets=drain_targets(self.config, new, diff.queues_removed),
+        try:
+            # The routing core checks the whole change before applying any of it.
+            self.runtime.submit(
+                ConfigReplaced(
+                    queues=tuple(queue_specs(new).values()),
+                    agents=tuple(agent_specs(new).values()),
+                    drain_targets=drain_targets(self.config, new, diff.queues_removed),
+                )
             )
-        )
+        except (SpecError, RouterConfigError) as exc:
+            log.error("reload refused by the routing core, nothing changed: %s", exc)
+            return False, [f"routing core: {exc}"]
         self.config = new
         self._apply_access(new)
         self.ivr.reload(flows, calendar)

@@ -339,7 +339,11 @@ class Service:
         getting calls before their PJSIP endpoint goes. Reloads run one at a time.
         """
         async with self._reload_lock:
-            ok, lines = await self._reload_once()
+            try:
+                ok, lines = await self._reload_once()
+            except Exception as exc:  # a bug: report it to `madoguchi reload` instead of hanging
+                log.exception("reload failed part-way")
+                ok, lines = False, [f"reload failed part-way: {exc!r} (see the service log)"]
         self._reload_seq += 1
         write_status(
             self.paths.run,

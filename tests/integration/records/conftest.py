@@ -21,6 +21,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from db.migrate import available_migrations, schema_version
 from madoguchi.harness.sipp import AgentMode, SippAgent, free_udp_port
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
@@ -194,8 +195,21 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
         await session.close()
 
 
+async def wait_migrated(conn: asyncpg.Connection, limit: float = 30) -> None:
+    """The service migrates in the background once PostgreSQL answers (after "ready")."""
+    latest = available_migrations()[-1].version
+
+    async def migrated() -> bool:
+        return await schema_version(conn) >= latest
+
+    await wait_for(f"schema version {latest}", migrated, limit)
+
+
 @pytest.fixture
 async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    yield conn
-    await conn.close()
+    try:
+        await wait_migrated(conn)
+        yield conn
+    finally:
+        await conn.close()

@@ -506,6 +506,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
                 await _ws_command(ctx, conn, principal, msg.data)
+                await conn.wait_for_room()
             elif msg.type is WSMsgType.BINARY:
                 ctx.hub.send_control(conn, {"type": ERROR, "error": "bad_request",
                                             "message": "send JSON text frames"})

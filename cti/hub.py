@@ -115,6 +115,8 @@ class Connection:
         self._request = request
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
         self._writer: asyncio.Task[None] | None = None
 
     @property
@@ -156,14 +158,27 @@ class Connection:
                     await self._wake.wait()
                     continue
                 await self.ws.send_str(self._queue.popleft())
+                if len(self._queue) <= self.hub.send_queue_limit // 2:
+                    self._room.set()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # peer gone mid-write: the reader side will notice too
             log.info("websocket send failed for %s: %s", self.key.user_id, type(exc).__name__)
             self.hub.cut(self, 1011, "send failed", abort=True)
 
+    async def wait_for_room(self) -> None:
+        """Hold this connection's next command until its writer has caught up.
+
+        Each command queues its own answer (and usually a stream message); a client that
+        pipelines commands would otherwise fill its own queue before the writer ever ran,
+        and be cut as a slow consumer although it reads promptly."""
+        while not self.closed and len(self._queue) > self.hub.send_queue_limit // 2:
+            self._room.clear()
+            await self._room.wait()
+
     def stop_writer(self) -> None:
         self.closed = True
+        self._room.set()
         if self._writer is not None and self._writer is not asyncio.current_task():
             self._writer.cancel()
 

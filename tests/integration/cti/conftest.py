@@ -64,7 +64,7 @@ class Client:
         await self.ws.send_str(json.dumps({"cmd": cmd, "id": request_id, **args}))
         return await self.wait(
             f"answer to {cmd}",
-            lambda m: m.get("type") in ("result", "error") and m.get("id") == request_id,
+            lambda m: m.get("type") in ("result", "error", "pong") and m.get("id") == request_id,
             limit,
         )
 
@@ -119,7 +119,8 @@ class Floor:
         async def read() -> None:
             async for msg in ws:
                 if msg.type == aiohttp.WSMsgType.TEXT:
-                    client.messages.append((time.monotonic(), json.loads(msg.data)))
+                    # wall clock: comparable with the server's `ts` (same machine)
+                    client.messages.append((time.time(), json.loads(msg.data)))
 
         client.reader = asyncio.create_task(read())
         self.clients.append(client)

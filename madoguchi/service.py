@@ -353,11 +353,14 @@ class Service:
 
     async def _reload_once(self) -> tuple[bool, list[str]]:
         from madoguchi.config import diff_config
+        from madoguchi.config.diff import keep_running_service
         from madoguchi.stack.runner import asterisk_files
 
         assert self.config.source_dir is not None
         try:
-            new = load_service_config(self.config.source_dir)
+            wanted = load_service_config(self.config.source_dir)
+            # Listeners, logins and the database stay as they run until a restart.
+            new = keep_running_service(self.config, wanted)
             flows, calendar = self._load_ivr(new)
             generated = asterisk_files(new)
         except ConfigError as exc:
@@ -367,6 +370,7 @@ class Service:
             log.error("reload refused, nothing changed: %s", exc)
             return False, [str(exc)]
         diff = diff_config(self.config, new, old_flows=self.ivr.engine.flows, new_flows=flows)
+        restart = diff_config(self.config, wanted).restart_required
         try:
             # The routing core checks the whole change before applying any of it.
             self.runtime.submit(
@@ -382,14 +386,14 @@ class Service:
         self.config = new
         self._apply_access(new)
         self.ivr.reload(flows, calendar)
-        lines = diff.summary() or ["no change"]
-        for warning in new.warnings:
-            log.warning("config: %s", warning)
-        if diff.restart_required:
+        lines = diff.summary()
+        if restart:
+            lines.append(f"not applied until a restart: {', '.join(restart)}")
             log.warning(
                 "reload: %s changed; a restart (madoguchi down && madoguchi up) applies them",
-                ", ".join(diff.restart_required),
+                ", ".join(restart),
             )
+        lines = lines or ["no change"]
         try:
             changed = assemble_etc(self.paths, generated)
             if changed:

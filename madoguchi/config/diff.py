@@ -10,17 +10,24 @@ from typing import Any
 from madoguchi.config.asterisk import RELOAD_MODULES, RESTART_FILES, render
 from madoguchi.config.model import Config, ServiceConfig, frozen_map
 
-# Service keys a reload cannot apply: listeners keep their address, the database its pool.
+# Service keys a reload cannot apply: listeners keep their address, the database its pool,
+# the service its AMI login (a rewritten AMI user would lock it out at its next reconnect),
+# the FastAGI server its peers and the CTI app its token lifetime and origins.
 RESTART_KEYS = frozenset(
     {
         "sip.bind",
         "sip.port",
         "ami.host",
         "ami.port",
+        "ami.user",
+        "ami.secret",
         "fastagi.host",
         "fastagi.port",
+        "fastagi.allowed_peers",
         "cti.host",
         "cti.port",
+        "cti.token_ttl",
+        "cti.allowed_origins",
         "database.url",
         "database.spool_dir",
     }
@@ -195,3 +202,24 @@ def asterisk_reload_plan(changed_files: Iterable[str]) -> tuple[tuple[str, ...],
         if module is not None and module not in modules:
             modules.append(module)
     return tuple(modules), tuple(restart)
+
+
+def keep_running_service(running: Config, new: Config) -> Config:
+    """``new``, but with every restart-only service key as it runs now (see RESTART_KEYS).
+
+    A reload applies this, so nothing is half-applied (e.g. Asterisk's AMI user rewritten while
+    the service still logs in with the old secret); a restart applies the rest.
+    """
+    sections: dict[str, Any] = {}
+    for section in dataclasses.fields(ServiceConfig):
+        old_part, new_part = (
+            getattr(running.service, section.name),
+            getattr(new.service, section.name),
+        )
+        keep = {
+            f.name: getattr(old_part, f.name)
+            for f in dataclasses.fields(old_part)
+            if f"{section.name}.{f.name}" in RESTART_KEYS
+        }
+        sections[section.name] = dataclasses.replace(new_part, **keep) if keep else new_part
+    return dataclasses.replace(new, service=ServiceConfig(**sections))

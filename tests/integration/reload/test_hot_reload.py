@@ -285,11 +285,21 @@ async def test_invalid_reload_changes_nothing_and_says_why(
 
 
 async def test_cli_reload_reports_what_applied(stack: Stack, demo_config_restored: Path) -> None:
+    manager_users = stack.paths.asterisk_var / "etc" / "manager_users.conf"
+    users_before = manager_users.read_bytes()
     replace_in(demo_config_restored / "queues.toml", "max_wait = 600", "max_wait = 900")
+    # The running service logs in to AMI with the old secret: only a restart may change it.
+    replace_in(
+        demo_config_restored / "madoguchi.toml",
+        "${MADOGUCHI_AMI_SECRET:-madoguchi-demo-ami-secret}",
+        "another-ami-secret-for-reload",
+    )
     result = madoguchi_cli(stack, "reload")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "queues changed: sales (max_wait)" in result.stdout
+    assert "not applied until a restart: ami.secret" in result.stdout
     assert result.stdout.rstrip().endswith("reload applied")
+    assert manager_users.read_bytes() == users_before
 
 
 def test_cli_reload_without_a_running_service_is_a_clear_error(tmp_path: Path) -> None:

@@ -61,12 +61,15 @@ def test_number_change_reloads_the_dialplan(config_dir: Path, edit: Edit) -> Non
     assert diff.reload_modules == ("pbx_config.so",)
 
 
-def test_ami_secret_change_reloads_manager(config_dir: Path, edit: Edit) -> None:
+def test_ami_secret_change_rewrites_the_ami_user_but_needs_a_restart(
+    config_dir: Path, edit: Edit
+) -> None:
+    # The running service logs in with the old secret: a reload keeps it (keep_running_service).
     old = load_config(config_dir, {})
     edit("madoguchi.toml", '"s3cret-for-tests"', '"another-secret-value"')
     diff = diff_config(old, load_config(config_dir, {}))
     assert diff.service_changed == ("ami.secret",)
-    assert diff.restart_required == ()
+    assert diff.restart_required == ("ami.secret",)
     assert diff.reload_modules == ("manager",)
 
 
@@ -75,7 +78,7 @@ def test_listener_change_needs_a_restart(config_dir: Path, edit: Edit) -> None:
     edit("madoguchi.toml", "port = 8080", "port = 8081\ntoken_ttl = 3600")
     diff = diff_config(old, load_config(config_dir, {}))
     assert diff.service_changed == ("cti.port", "cti.token_ttl")
-    assert diff.restart_required == ("cti.port",)
+    assert diff.restart_required == ("cti.port", "cti.token_ttl")  # the CTI app is built once
 
 
 def test_calendar_and_states(config_dir: Path, edit: Edit) -> None:

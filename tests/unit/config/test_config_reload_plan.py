@@ -1,6 +1,7 @@
 """Which Asterisk modules a reload touches for the files it rewrote."""
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from madoguchi.config import diff_config, load_config
@@ -32,3 +33,25 @@ def test_flows_with_other_content_are_listed_as_changed(tmp_path: Path) -> None:
     assert diff.flows_changed == ("main",)
     assert "IVR flows changed: main" in diff.summary()
     assert diff_config(cfg, cfg).flows_changed == ()
+
+
+def test_restart_only_keys_keep_their_running_values_on_reload(
+    config_dir: Path, edit: Callable[[str, str, str], None]
+) -> None:
+    from madoguchi.config.diff import keep_running_service
+
+    running = load_config(config_dir, {})
+    edit("madoguchi.toml", 'secret = "s3cret-for-tests"', 'secret = "an-0ther-s3cret"')
+    edit("madoguchi.toml", "port = 8080", "port = 8081")
+    edit("madoguchi.toml", "port = 5060", "port = 5060\nqualify_frequency = 60")
+    wanted = load_config(config_dir, {})
+    assert set(diff_config(running, wanted).restart_required) == {"ami.secret", "cti.port"}
+
+    applied = keep_running_service(running, wanted)
+    assert applied.service.ami.secret == "s3cret-for-tests"
+    assert applied.service.cti.port == 8080
+    assert applied.service.sip.qualify_frequency == 60
+    diff = diff_config(running, applied)
+    assert diff.restart_required == ()
+    assert diff.service_changed == ("sip.qualify_frequency",)
+    assert diff.reload_modules == ("res_pjsip.so",)  # and not manager: the AMI user stays

@@ -39,6 +39,15 @@ async def wait_for(what: str, check: Callable[[], Awaitable[Any]], limit: float 
         await asyncio.sleep(0.1)
 
 
+async def wait_until(what: str, predicate: Callable[[], object], limit: float = 30) -> None:
+    """`wait_for` for a plain (non-async) condition."""
+
+    async def check() -> object:
+        return predicate()
+
+    await wait_for(what, check, limit)
+
+
 @dataclass
 class Desktop:
     """One agent's desktop: REST with its token, and its websocket's messages as received."""

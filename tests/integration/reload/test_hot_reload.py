@@ -383,3 +383,49 @@ async def test_removed_queue_moves_its_waiting_caller_to_its_overflow_queue(
     finally:
         for ext, desktop in desktops.items():
             await desktop.set_state(ext, "logout")
+
+
+AGENT_1004 = """[[agent]]
+id = "1004"
+name = "Emily Tanaka"
+password = "pw1004"
+pin = "1004"
+skills = { lang_en = 5, lang_ja = 3, tech = 4 }
+queues = { support = 1 }
+"""
+
+
+async def test_removed_agent_on_a_call_finishes_it_then_is_logged_out(
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Any
+) -> None:
+    desktop = None
+    try:
+        assert sipp("agent", "1004", talk_ms=4000).register(expires=300) == 0
+        desktop = await ready(desktop_for, "1004")
+        caller = sipp(
+            "callers",
+            CallerScript("200", caller_num="0377778888", max_wait_ms=60_000),
+            "caller",
+            count=1,
+        )
+        pop = await desktop.wait_message("call.offered")
+        await desktop.wait_message("call.connected", call_id=pop["call_id"])
+
+        replace_in(demo_config_restored / "agents.toml", AGENT_1004, "")
+        status = await sighup_and_wait(stack)
+        assert status.ok, status.lines
+        assert "agents removed: 1004" in status.lines
+        assert not endpoint_exists(stack, "1004")
+        assert states(await wallboard()).get("1004") == "on_call"
+
+        # The call goes on to its natural end (the agent hangs up), then 1004 is logged out.
+        assert await asyncio.to_thread(caller.wait, 60) == 0, caller.errors()
+        ended = await desktop.wait_message("call.ended", call_id=pop["call_id"])
+        assert ended["outcome"] == "answered"
+        await desktop.wait_message("agent.state", agent_id="1004", state="logged_out")
+    finally:
+        if desktop is not None and not any(
+            m.get("payload", m).get("state") == "logged_out"
+            for _t, m in desktop.of_type("agent.state")
+        ):
+            await desktop.set_state("1004", "logout")

@@ -126,9 +126,11 @@ def cmd_reload(paths: Paths, wait: float = 60.0) -> int:
     # Validate here first so the admin sees the problems; the service validates again
     # (the files may change in between) and applies nothing on error.
     try:
-        _load(paths)
+        checked = _load(paths)
     except ConfigError as exc:
         return _fail(f"reload refused, nothing changed:\n{exc}")
+    for warning in checked.warnings:
+        _say(f"warning: {warning}")
     before = read_status(paths.run)
     seen = before.seq if before is not None and before.pid == pid else 0
     os.kill(pid, signal.SIGHUP)

@@ -1,0 +1,288 @@
+"""Helpers of the IVR integration tests: what the dialplan tells the ACD, seen over AMI.
+
+`AmiWatch` is a plain AMI client in a thread (the configured AMI user, events of class
+`user` only) that keeps every `UserEvent(AcdEnqueue)`: the hand-off the IVR prepared
+(queue, priority, skills, ACD_CONTEXT) as the ACD receives it. Tests find "their" call by
+its caller number, so every scenario dials with a number of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ivr.outcome import decode_context
+from madoguchi.harness.sipp import (
+    DTMF_PCAPS,
+    CallerScript,
+    Pause,
+    SippProcess,
+    _pcap_name,
+    _run_sipp,
+    caller_scenario,
+    default_server,
+)
+from madoguchi.stack.runner import Stack
+
+AmiEvent = dict[str, list[str]]
+
+
+def _last(event: AmiEvent, key: str) -> str:
+    """The dialplan's UserEvent repeats Context, Priority and Uniqueid: the channel's own
+    value comes first, the value the dialplan passed comes last."""
+    values = event.get(key.lower(), [])
+    return values[-1] if values else ""
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """One AcdEnqueue UserEvent: a caller the IVR handed to the ACD."""
+
+    uniqueid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    queue: str
+    priority: int
+    skills: str
+    context: dict[str, Any]
+    raw: AmiEvent
+
+    @classmethod
+    def from_event(cls, event: AmiEvent) -> Enqueued:
+        ctx_text = _last(event, "Context")
+        return cls(
+            uniqueid=_last(event, "Uniqueid"),
+            channel=_last(event, "Channel"),
+            caller_number=_last(event, "CallerIDNum"),
+            caller_name=_last(event, "CallerIDName"),
+            queue=_last(event, "Queue"),
+            priority=int(_last(event, "Priority") or "0"),
+            skills=_last(event, "Skills"),
+            context=decode_context(ctx_text) if ctx_text else {},
+            raw=event,
+        )
+
+    def steps(self) -> list[tuple[str, str, str | None]]:
+        """The IVR path as (node, kind, value) triples."""
+        return [(s["node"], s["kind"], s.get("value")) for s in self.context.get("path", [])]
+
+
+class AmiWatch:
+    """Collects AcdEnqueue user events from Asterisk's AMI in a background thread."""
+
+    def __init__(self, host: str, port: int, user: str, secret: str) -> None:
+        self._sock = socket.create_connection((host, port), timeout=10)
+        self._file = self._sock.makefile("rb")
+        banner = self._file.readline()
+        assert banner.startswith(b"Asterisk Call Manager"), banner
+        login = (
+            f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n"
+            "Events: user\r\nActionID: ivr-it-login\r\n\r\n"
+        )
+        self._sock.sendall(login.encode())
+        reply = self._read_block()
+        assert reply is not None and reply.get("response") == ["Success"], reply
+        self._sock.settimeout(None)
+        self._lock = threading.Lock()
+        self._events: list[AmiEvent] = []
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="ivr-it-ami", daemon=True)
+        self._thread.start()
+
+    def _read_block(self) -> AmiEvent | None:
+        block: AmiEvent = {}
+        while True:
+            raw = self._file.readline()
+            if not raw:
+                return None
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if not line:
+                if block:
+                    return block
+                continue
+            key, _, value = line.partition(": ")
+            block.setdefault(key.lower(), []).append(value)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                block = self._read_block()
+            except (OSError, ValueError):
+                return
+            if block is None:
+                return
+            if block.get("userevent") == ["AcdEnqueue"]:
+                with self._lock:
+                    self._events.append(block)
+
+    def enqueued(self) -> list[Enqueued]:
+        with self._lock:
+            return [Enqueued.from_event(e) for e in self._events]
+
+    def for_caller(self, number: str) -> list[Enqueued]:
+        return [e for e in self.enqueued() if e.caller_number == number]
+
+    async def wait_for_caller(self, number: str, limit: float = 60) -> Enqueued:
+        """The first hand-off of the call(s) from `number`, waiting up to `limit` seconds."""
+        deadline = time.monotonic() + limit
+        while True:
+            found = self.for_caller(number)
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no AcdEnqueue from caller {number} within {limit:.0f} s")
+            await asyncio.sleep(0.1)
+
+    def close(self) -> None:
+        try:
+            self._sock.sendall(b"Action: Logoff\r\n\r\n")
+        except OSError:
+            pass
+        self._sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
+        self._file.close()
+        self._sock.close()
+
+
+def ami_watch_for(stack: Stack) -> AmiWatch:
+    ami = stack.config.service.ami
+    return AmiWatch(ami.host, ami.port, ami.user, ami.secret)
+
+
+@dataclass
+class Caller:
+    """One SIPp caller process placed for a named scenario."""
+
+    name: str
+    script: CallerScript
+    process: SippProcess
+
+    @property
+    def number(self) -> str:
+        return self.script.caller_num
+
+    async def finished(self, limit: float) -> int:
+        """SIPp's exit code once the caller is done (0: it followed its script)."""
+        return await asyncio.to_thread(self.process.wait, limit)
+
+
+_PCAP_REF = re.compile(r'play_pcap_audio="([^"]+)"')
+# The first key's RTP sequence number and timestamp: anything; later keys count up from it.
+_FIRST_SEQ = 1000
+_FIRST_TS = 160_000
+
+
+def dtmf_pcaps(digits: str, workdir: Path) -> list[Path]:
+    """One RFC 2833 capture per key press, with RTP sequence numbers and timestamps that
+    grow from press to press.
+
+    sip-tester's captures are ten packets of one event each, cut from a single call in the
+    order 0-9, *, #, and SIPp replays them verbatim. Asterisk drops an event whose sequence
+    numbers and timestamp are older than the last one it saw (or equal: a retransmission),
+    so with those files only keys pressed in that order arrive: 9 then 2 loses the 2, and
+    a repeated key is heard once. Here the same packets get fresh numbers per press.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    for index, digit in enumerate(digits):
+        raw = (DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap").read_bytes()
+        header, packets, offset = raw[:24], bytearray(), 24
+        n = 0
+        while offset < len(raw):
+            record = bytearray(raw[offset : offset + 16])
+            incl = struct.unpack("<I", record[8:12])[0]
+            frame = bytearray(raw[offset + 16 : offset + 16 + incl])
+            offset += 16 + incl
+            ip = 14  # Ethernet
+            udp = ip + (frame[ip] & 0x0F) * 4
+            rtp = udp + 8
+            frame[udp + 6 : udp + 8] = b"\x00\x00"  # no UDP checksum (IPv4 allows it)
+            seq = _FIRST_SEQ + 20 * index + n
+            ts = _FIRST_TS + 8000 * index
+            frame[rtp + 2 : rtp + 8] = struct.pack(">HI", seq, ts)
+            packets += record + frame
+            n += 1
+        path = workdir / f"dtmf-{index:03d}-{_pcap_name(digit)}.pcap"
+        path.write_bytes(header + packets)
+        out.append(path)
+    return out
+
+
+def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = None) -> SippProcess:
+    """One caller running `script` (madoguchi.harness.sipp.place_calls with count 1), with
+    key presses from dtmf_pcaps() and a media port of its own."""
+    scenario = caller_scenario(script)
+    presses = "".join(step.digits for step in script.steps if not isinstance(step, Pause))
+    pcaps = iter(dtmf_pcaps(presses, workdir / "dtmf"))
+    scenario = _PCAP_REF.sub(lambda _m: f'play_pcap_audio="{next(pcaps)}"', scenario)
+    args = [
+        "-s", script.number, "-m", "1", "-r", "1", "-rp", "1000", "-p", "0",
+        "-timeout", "180", "-timeout_error", "-max_recv_loops", "1000",
+        "-mp", str(free_media_port()),
+    ]  # fmt: skip
+    return _run_sipp("caller", workdir, scenario, args, server or default_server())
+
+
+def start_callers(
+    scripts: Sequence[tuple[str, CallerScript]], workdir: Path, server: str | None = None
+) -> dict[str, Caller]:
+    """Start one SIPp process per script at once (they run concurrently)."""
+    started: dict[str, Caller] = {}
+    try:
+        for name, script in scripts:
+            process = place_ivr_call(script, workdir / name, server=server)
+            started[name] = Caller(name, script, process)
+    except BaseException:
+        stop_callers(started.values())
+        raise
+    return started
+
+
+def stop_callers(callers: Any) -> None:
+    for caller in callers:
+        caller.process.stop()
+
+
+def wait_no_channels(stack: Stack, limit: float = 30) -> None:
+    """Every call of a test gone from Asterisk (tests share the stack)."""
+    import re
+
+    from madoguchi.stack.asterisk import cli
+
+    deadline = time.monotonic() + limit
+    while True:
+        pid = stack.asterisk_pid()
+        assert pid is not None, "Asterisk is not running"
+        out = cli(stack.paths, pid, "core show channels count")
+        found = re.search(r"(\d+) active channel", out)
+        if found and int(found.group(1)) == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"calls left in Asterisk after the test:\n{out}")
+        time.sleep(0.2)
+
+
+def free_media_port() -> int:
+    """An even UDP port with the next three free too (SIPp's RTP/RTCP for audio and video):
+    several SIPp callers at once must not share SIPp's default media port 6000."""
+    from madoguchi.harness.sipp import free_udp_port
+
+    for _ in range(50):
+        port = free_udp_port() & ~1
+        try:
+            for p in range(port, port + 4):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free media ports")

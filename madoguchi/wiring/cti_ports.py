@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from acd.ami.runtime import AmiActionFailed, AmiUnavailable, NoActiveCall
 from acd.core.agent_state import AgentState
 from acd.core.errors import IllegalAgentTransition
 from acd.core.events import (
@@ -145,6 +146,21 @@ class AcdCommandHandler:
         return CommandResult(ok=True)
 
     async def agent_command(self, agent_id: str, command: c.AgentCommand) -> CommandResult:
+        """State commands become routing events; call controls become AMI actions. What the
+        ACD or Asterisk refuses is a refusal with a reason (409), never a server error."""
+        try:
+            return await self._agent_command(agent_id, command)
+        except NoActiveCall:
+            return CommandResult(ok=False, reason="no_active_call")
+        except AmiActionFailed as exc:
+            log.warning("agent %s: %s refused by Asterisk: %s", agent_id, command.name, exc)
+            return CommandResult(ok=False, reason="pbx_refused", data={"detail": str(exc)})
+        except AmiUnavailable:
+            return CommandResult(ok=False, reason="pbx_unavailable")
+        except ValueError as exc:  # e.g. a transfer target that is not allowed
+            return CommandResult(ok=False, reason="not_allowed", data={"detail": str(exc)})
+
+    async def _agent_command(self, agent_id: str, command: c.AgentCommand) -> CommandResult:
         state = self._state(agent_id)
         if state is None:
             return CommandResult(ok=False, reason="unknown_agent")

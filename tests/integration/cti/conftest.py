@@ -133,6 +133,14 @@ class Floor:
         )
         return status
 
+    async def wait_idle(self, limit: float = 15) -> None:
+        """Until Asterisk has no channel left (every leg of the test's calls hung up)."""
+
+        async def idle() -> bool:
+            return await asyncio.to_thread(active_channels, self.stack) == 0
+
+        await wait_for("Asterisk to have no channel left", idle, limit)
+
     async def close(self) -> None:
         for client in self.clients:
             await client.ws.close()
@@ -153,13 +161,15 @@ async def floor(stack: Stack) -> AsyncIterator[Floor]:
             return await asyncio.to_thread(active_channels, stack) == 0
 
         try:
-            await wait_for("Asterisk to have no channel left", idle, 10)
-        except AssertionError:
+            await f.wait_idle(10)
+        except AssertionError as exc:
+            left = await asyncio.to_thread(
+                cli, stack.paths, stack.asterisk_pid(), "core show channels concise")
             # Leave the shared stack clean for the next test, then report the leak.
             await asyncio.to_thread(
                 cli, stack.paths, stack.asterisk_pid(), "channel request hangup all")
             await wait_for("Asterisk to hang up what was left", idle, 10)
-            raise
+            raise AssertionError(f"channels left behind by the test:\n{left}") from exc
         for agent in AGENTS:
             # 409 = already logged out; anything else is a finding.
             assert await f.supervise(agent, "logout") in (200, 409)

@@ -286,3 +286,39 @@ def free_media_port() -> int:
             continue
         return port
     raise RuntimeError("no free media ports")
+
+
+def run_in_thread(make: Any) -> Any:
+    """Run the coroutine `make()` on an event loop of its own, in a worker thread: for
+    module-scoped (synchronous) fixtures, whatever loop the current test uses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def wait_crm_seeded(stack: Stack, at_least: int = 12, limit: float = 30) -> int:
+    """The service seeds the demo CRM from config/crm_seed.csv into an empty database
+    after its migrations: wait until the customers are there."""
+    import asyncpg
+
+    from madoguchi.service_config import database_dsn
+
+    async def count() -> int:
+        deadline = time.monotonic() + limit
+        conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
+        try:
+            while True:
+                try:
+                    n = int(await conn.fetchval("SELECT count(*) FROM customers"))
+                except asyncpg.UndefinedTableError:
+                    n = 0
+                if n >= at_least or time.monotonic() > deadline:
+                    return n
+                await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+
+    found: int = run_in_thread(count)
+    assert found >= at_least, f"the demo CRM has {found} customers, expected {at_least}"
+    return found

@@ -72,7 +72,10 @@ class AgiConnection:
 
 
 class IvrService:
-    """Runs flows for FastAGI requests. reload() affects new calls only."""
+    """Runs flows for FastAGI requests. reload() affects new calls only.
+
+    Given the panoramisk `app`, reload() also adds a route for every flow that is new, so
+    a flow added to config/ivr/ is reachable without restarting the service."""
 
     def __init__(
         self,
@@ -85,7 +88,9 @@ class IvrService:
         custom_sounds_dir: str = DEFAULT_CUSTOM_SOUNDS_DIR,
         limits: Limits = DEFAULT_LIMITS,
         max_call_seconds: float = MAX_CALL_SECONDS,
+        app: Application | None = None,
     ) -> None:
+        self._app = app
         self._crm = crm
         self._clock = clock
         self._limits = limits
@@ -99,6 +104,17 @@ class IvrService:
         self.engine = IvrEngine(
             flows, crm=self._crm, calendar=calendar, clock=self._clock, limits=self._limits
         )
+        if self._app is not None:
+            self.add_routes(self._app)
+
+    def add_routes(self, app: Application) -> None:
+        """One route per loaded flow not yet routed (`agi://host:port/<flow>`). Routes of
+        flows that a reload removed stay, and answer "not loaded" (handle())."""
+        self._app = app
+        routed = app._route  # panoramisk keeps routes here (pinned 1.4)
+        for name in self.engine.flows:
+            if name not in routed:
+                app.add_route(name, _route(self, name))
 
     async def handle(self, flow_name: str, request: Request) -> IvrOutcome | None:
         """The body of a FastAGI route: one call through `flow_name`."""
@@ -146,8 +162,7 @@ def register_flows(
         custom_sounds_dir=custom_sounds_dir,
         limits=limits,
     )
-    for name in flows:
-        app.add_route(name, _route(service, name))
+    service.add_routes(app)
     return service
 
 

@@ -322,3 +322,91 @@ def wait_crm_seeded(stack: Stack, at_least: int = 12, limit: float = 30) -> int:
     found: int = run_in_thread(count)
     assert found >= at_least, f"the demo CRM has {found} customers, expected {at_least}"
     return found
+
+
+# -- test-only flows and numbers, added to a stack's config copy and reloaded -----------------
+
+HOURS_FLOW = """# Test-only ({name}): the business-hours branch of schedule "{schedule}" alone.
+[flow]
+start = "hours"
+language = "ja"
+languages = ["ja", "en"]
+default_queue = "support"
+
+[node.hours]
+type = "hours"
+schedule = "{schedule}"
+open = "connect"
+closed = "closed"
+holiday = "holiday"
+
+[node.connect]
+type = "queue"
+
+[node.closed]
+type = "hangup"
+prompt = "custom/closed"
+
+[node.holiday]
+type = "voicemail"
+mailbox = "support@madoguchi"
+options = "s"
+prompt = "custom/holiday"
+"""
+
+
+def add_hours_flows(config: Path, schedules: dict[str, str], numbers: dict[str, str]) -> None:
+    """Append test schedules to calendar.toml ({name: TOML body}), write one hours-only flow
+    per schedule (config/ivr/it_<schedule>.toml) and route `numbers` ({number: schedule})."""
+    calendar = config / "calendar.toml"
+    text = calendar.read_text(encoding="utf-8")
+    for name, body in schedules.items():
+        text += f"\n[hours.{name}]\n{body.strip()}\n"
+        flow = f"it_{name}"
+        (config / "ivr" / f"{flow}.toml").write_text(
+            HOURS_FLOW.format(name=flow, schedule=name), encoding="utf-8"
+        )
+    calendar.write_text(text, encoding="utf-8")
+    routes = "".join(
+        f'\n[number."{number}"]\nflow = "it_{schedule}"\n' for number, schedule in numbers.items()
+    )
+    with (config / "numbers.toml").open("a", encoding="utf-8") as f:
+        f.write(routes)
+
+
+def reload_service(stack: Stack, limit: float = 30) -> None:
+    """SIGHUP the service (what `madoguchi reload` does) and wait for its verdict."""
+    import os
+    import signal
+
+    log = stack.paths.logs / "service.log"
+    before = log.read_text(encoding="utf-8", errors="replace")
+    pid = stack.service_pid()
+    assert pid is not None, "the service is not running"
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + limit
+    while True:
+        new = log.read_text(encoding="utf-8", errors="replace")[len(before) :]
+        if "reload applied" in new:
+            return
+        if "reload refused" in new:
+            raise AssertionError(f"reload refused:\n{new[-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no reload verdict within {limit:.0f} s:\n{new[-3000:]}")
+        time.sleep(0.1)
+
+
+def wait_dialplan(stack: Stack, number: str, limit: float = 15) -> None:
+    """Asterisk knows `number` (the reload regenerated and reloaded the dialplan)."""
+    from madoguchi.stack.asterisk import cli
+
+    deadline = time.monotonic() + limit
+    while True:
+        pid = stack.asterisk_pid()
+        assert pid is not None
+        out = cli(stack.paths, pid, f"dialplan show {number}@numbers")
+        if f"'{number}' =>" in out:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"number {number} not in Asterisk's dialplan:\n{out}")
+        time.sleep(0.2)

@@ -5,7 +5,10 @@ and `call.ended`. The pop carries the IVR path, the entered data and the CRM rec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import json
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from conftest import Floor, invite_watch, wait_for
 
 from db.crm import CustomerInput, upsert_customer
 from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, place_calls
+from madoguchi.stack.runner import Stack
 
 # SIPp's DTMF captures all carry one SSRC and fixed RTP sequence numbers, so Asterisk only
 # takes digits whose captures come later in that numbering (1..9, *, #, 0) and never the
@@ -39,6 +43,7 @@ async def pop_then_invite(
         rang = await invite_at()
     except BaseException:
         caller.stop()
+        print("caller:", caller.errors()[-1500:], caller.output()[-1500:])
         raise
     assert rang is not None, "the agent's phone never rang"
     return pop, rang - pop_at, caller
@@ -147,3 +152,103 @@ async def test_pop_of_a_returning_customer_carries_the_crm_record_and_last_conta
     assert second["customer"]["name"] == REPEAT.name
     assert second["customer"]["notes"] == REPEAT.notes
     assert calls[0]["call_id"] in [c.get("call_id") for c in second["last_contacts"]]
+
+
+# A flow of the test's own, added to the stack's config copy and reloaded: a sensitive PIN.
+SECURE_FLOW = """
+[flow]
+start = "pin"
+language = "ja"
+languages = ["ja", "en"]
+default_queue = "support"
+
+[node.pin]
+type = "collect"
+prompt = "custom/enter-account"
+store = "pin"
+min_length = 4
+max_length = 4
+terminator = "#"
+timeout = 6
+attempts = 2
+sensitive = true
+invalid_prompt = "custom/invalid"
+fallback = "connect"
+next = "connect"
+
+[node.connect]
+type = "queue"
+queue = "support"
+"""
+SECURE_NUMBER = '\n[number."102"]\nflow = "secure"    # added by test_live_cti_pop\n'
+PIN = "1234"  # keyable with SIPp's captures: rising digits, no repeat
+
+
+def service_log_mark(stack: Stack) -> int:
+    return (stack.paths.logs / "service.log").stat().st_size
+
+
+async def reload_config(stack: Stack) -> None:
+    mark = service_log_mark(stack)
+    pid = stack.service_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGHUP)
+
+    async def outcome() -> str | None:
+        with (stack.paths.logs / "service.log").open("rb") as log:
+            log.seek(mark)
+            text = log.read().decode(errors="replace")
+        if "reload refused" in text:
+            raise AssertionError(f"reload refused:\n{text}")
+        return "applied" if "reload applied" in text else None
+
+    await wait_for("the reload", outcome, 20)
+
+
+@pytest.fixture
+async def secure_number(stack: Stack) -> AsyncIterator[str]:
+    config = stack.paths.config
+    numbers = (config / "numbers.toml").read_text(encoding="utf-8")
+    (config / "ivr" / "secure.toml").write_text(SECURE_FLOW, encoding="utf-8")
+    (config / "numbers.toml").write_text(numbers + SECURE_NUMBER, encoding="utf-8")
+    try:
+        await reload_config(stack)
+        yield "102"
+    finally:
+        (config / "numbers.toml").write_text(numbers, encoding="utf-8")
+        (config / "ivr" / "secure.toml").unlink()
+        await reload_config(stack)
+
+
+async def test_sensitive_entries_reach_the_pop_masked_only(
+    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    db: asyncpg.Connection, secure_number: str, tmp_path: Path,
+) -> None:
+    phone = phones("1003", talk_ms=300)
+    desktop = await desktop_for("1003", "pw1003")
+    await desktop.set_state("1003", "ready")
+    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    script = CallerScript(secure_number, caller_num="0311110000", caller_name="暗証 番号",
+                          steps=(Pause(800), Dtmf(PIN + "#")), max_wait_ms=30_000)
+    pop, lead, caller = await pop_then_invite(desktop, phone, script, tmp_path / "caller")
+    try:
+        print(f"\npop led the agent's INVITE by {1000 * lead:.1f} ms (PIN call);"
+              f" IVR: {pop['ivr']}")
+        assert lead >= -0.01
+        assert pop["ivr"]["entered"] == {"pin": "****"}
+        assert "pin collect: ****" in pop["ivr"]["path"], pop["ivr"]["path"]
+        # The clear PIN is nowhere in what the desktop received.
+        assert all(PIN not in json.dumps(m) for _t, m in desktop.messages)
+        await desktop.wait_message("call.ended", call_id=pop["call_id"])
+        assert await asyncio.to_thread(caller.wait, 20) == 0, caller.errors()
+    finally:
+        caller.stop()
+
+    async def record() -> asyncpg.Record | None:
+        return await db.fetchrow(
+            "SELECT ivr_path::text AS path FROM calls WHERE call_id = $1 AND outcome IS NOT NULL",
+            pop["call_id"])
+
+    row = await wait_for("the call record", record)
+    assert PIN not in (row["path"] or ""), row["path"]
+    await desktop.set_state("1003", "logout")

@@ -29,12 +29,12 @@ DEFAULT_DOCS = ROOT / "docs" / "benchmarks.md"
 DEFAULT_WORKDIR = ROOT / "bench" / "results" / "run"
 
 FULL = {
-    "rates": (10, 20, 40, 60, 80, 100, 150, 200, 300, 400),
+    "rates": (10, 20, 30, 40, 60, 80, 100, 150, 200, 300),
     "step_s": 10.0,
     "fixed_rate": 20,
     "fixed_s": 15.0,
     "refine": True,
-    "budget_s": 660.0,
+    "budget_s": 630.0,
     "agents": 24,
 }
 QUICK = {
@@ -109,7 +109,7 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
         "ports": dataclasses.asdict(bench.ports),
     }
     runner = CallBench(bench, params, args.workdir, log)
-    all_setups = setups(bench.agents[0].extension)
+    all_setups = setups(bench.dial_agent.extension)
     try:
         await asyncio.to_thread(bench.start_asterisk, log)
         out["asterisk_version"] = clean_version(
@@ -122,7 +122,8 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
             if key == "b":
                 await asyncio.to_thread(bench.add_baseline_members)
             try:
-                out["setups"][key] = await runner.run_setup(all_setups[key])
+                left = len([k for k in args.only if k >= key])
+                out["setups"][key] = await runner.run_setup(all_setups[key], left)
             except Exception as exc:
                 log(f"({key}) failed: {exc!r}")
                 out["setups"][key] = {"label": all_setups[key].label, "error": repr(exc)}
@@ -136,13 +137,13 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
                 cti = bench.config.service.cti
                 runner.desktops = Desktops(
                     f"http://{cti.host}:{bench.ports.cti}",
-                    [(a.extension, a.password) for a in bench.agents],
+                    [(a.extension, a.password) for a in bench.pool],
                 )
                 await runner.desktops.open()
                 stuck = await runner.desktops.make_ready(within_s=30)
                 if stuck:
                     raise RuntimeError(f"agents never became ready in the ACD: {stuck}")
-                log(f"{len(bench.agents)} agents logged in and ready on the CTI websocket")
+                log(f"{len(bench.pool)} agents logged in and ready on the CTI websocket")
             except Exception as exc:
                 log(f"madoguchi service not usable: {exc!r}")
                 for key in wanted:
@@ -150,7 +151,8 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
                 wanted = []
             for key in wanted:
                 try:
-                    out["setups"][key] = await runner.run_setup(all_setups[key])
+                    left = len([k for k in wanted if k >= key])
+                    out["setups"][key] = await runner.run_setup(all_setups[key], left)
                 except Exception as exc:
                     log(f"({key}) failed: {exc!r}")
                     out["setups"][key] = {"label": all_setups[key].label, "error": repr(exc)}

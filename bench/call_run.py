@@ -84,7 +84,7 @@ class StepResult:
     exit_code: int | None
     offered_rate: float | None
     seconds: float
-    drained: bool
+    channels_left: list[str]
     procs: dict[str, dict[str, float]] = field(default_factory=dict)
     error_tail: str = ""
 
@@ -102,7 +102,7 @@ class StepResult:
             "sipp_exit": self.exit_code,
             "offered_rate": self.offered_rate,
             "seconds": round(self.seconds, 1),
-            "drained": self.drained,
+            **({"channels_left": self.channels_left} if self.channels_left else {}),
             "procs": self.procs,
             **({"errors": self.error_tail} if not self.held and self.error_tail else {}),
         }
@@ -146,26 +146,30 @@ class CallBench:
             pids["service"] = self.bench.stack.service_pid()
         return pids
 
-    async def _settle(self, setup: Setup) -> bool:
-        """Waits until Asterisk has no channel left (and agents are ready again)."""
-        deadline = time.monotonic() + 40
-        drained = False
-        while time.monotonic() < deadline:
+    async def _settle(self, setup: Setup) -> list[str]:
+        """Waits until Asterisk has no channel left (and agents are ready again).
+
+        Returns a sample of the channels still up after 20 s (then hung up), else [].
+        """
+        deadline = time.monotonic() + 20
+        left: list[str] = []
+        while True:
             n = await asyncio.to_thread(self.bench.active_channels)
             if n == 0:
-                drained = True
+                break
+            if time.monotonic() > deadline:
+                left = [f"{n} channels"] + await asyncio.to_thread(self.bench.channel_sample)
+                self.progress(f"  {n} channels still up 20 s after the step: hanging them up")
+                await asyncio.to_thread(self.bench.cli, "channel request hangup all")
+                await asyncio.sleep(2)
                 break
             await asyncio.sleep(0.5)
-        if not drained:
-            self.progress("  channels left after the step: hanging them up")
-            await asyncio.to_thread(self.bench.cli, "channel request hangup all")
-            await asyncio.sleep(2)
         if setup.madoguchi and self.desktops is not None:
             stuck = await self.desktops.make_ready(within_s=20)
             if stuck:
                 self.progress(f"  agents not ready after the step: {stuck}")
         await asyncio.sleep(1.0)
-        return drained
+        return left
 
     async def run_calls(
         self, setup: Setup, rate: float, seconds: float, tag: str
@@ -198,7 +202,7 @@ class CallBench:
         offered = (
             (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 and sent[-1] > sent[0] else None
         )
-        drained = await self._settle(setup)
+        left = await self._settle(setup)
         result = StepResult(
             rate=rate,
             calls=count,
@@ -207,19 +211,19 @@ class CallBench:
             exit_code=run.proc.returncode,
             offered_rate=round(offered, 1) if offered else None,
             seconds=elapsed,
-            drained=drained,
+            channels_left=left,
             procs=sampler.figures(),
             error_tail=run.errors(600),
         )
         return result, prefix
 
-    async def search(self, setup: Setup) -> dict[str, Any]:
+    async def search(self, setup: Setup, deadline: float) -> dict[str, Any]:
         steps: list[StepResult] = []
         best = 0.0
         failed_at: float | None = None
         cut = False
         for rate in self.params.rates:
-            if time.monotonic() > self.deadline:
+            if time.monotonic() > deadline:
                 cut = True
                 break
             step, _ = await self.run_calls(setup, rate, self.params.step_s, f"step{rate}")
@@ -234,7 +238,7 @@ class CallBench:
             and failed_at is not None
             and best > 0
             and failed_at / best > 1.3
-            and time.monotonic() < self.deadline
+            and time.monotonic() < deadline
         ):
             mid = round((best + failed_at) / 2 / 5) * 5 or round((best + failed_at) / 2)
             if best < mid < failed_at:
@@ -294,10 +298,13 @@ class CallBench:
             )
         return out
 
-    async def run_setup(self, setup: Setup) -> dict[str, Any]:
+    async def run_setup(self, setup: Setup, still_to_run: int = 1) -> dict[str, Any]:
+        """Search, then the fixed-rate run. The set-ups left share what is left of the budget."""
+        now = time.monotonic()
+        deadline = now + max(0.0, self.deadline - now) / max(1, still_to_run)
         self.progress(f"({setup.key}) {setup.label}: stepped search")
         result: dict[str, Any] = {"label": setup.label, "number": setup.number}
-        result.update(await self.search(setup))
+        result.update(await self.search(setup, deadline))
         rate = float(self.params.fixed_rate)
         if 0 < result["max_rate"] < rate:
             rate = float(result["max_rate"])

@@ -130,7 +130,9 @@ class BenchStack:
         # PostgreSQL runs as an unprivileged user and must reach its data dir.
         var.chmod(0o755)
         self.var = var
-        config_dir = write_bench_config(workdir / "config", agents, self.ports)
+        # One more phone than the pool: the first one takes (a)'s plain Dial() calls only, so
+        # (a)'s overload steps cannot leave anything behind in the queues' agents.
+        config_dir = write_bench_config(workdir / "config", agents + 1, self.ports)
         base = default_paths()
         self.paths = Paths(project=base.project, config=config_dir, var=var, rootfs=base.rootfs)
         self.config = load_service_config(config_dir)
@@ -147,8 +149,10 @@ class BenchStack:
                 ring_ms=ring_ms,
                 talk_ms=talk_ms,
             )
-            for ext, port in zip(agent_ids(agents), self._agent_ports(agents), strict=True)
+            for ext, port in zip(agent_ids(agents + 1), self._agent_ports(agents + 1), strict=True)
         ]
+        self.dial_agent = self.agents[0]
+        self.pool = self.agents[1:]
         self.service_started = False
 
     @staticmethod
@@ -179,7 +183,10 @@ class BenchStack:
             pending = [a for a in pending if not a.register()]
         if pending:
             raise StackError(f"agents did not register: {[a.extension for a in pending]}")
-        progress(f"{len(self.agents)} SIPp agents registered (ports {self.agents[0].port}..)")
+        progress(
+            f"{len(self.agents)} SIPp agents registered (ports {self.agents[0].port}..;"
+            f" {self.dial_agent.extension} for plain Dial(), {len(self.pool)} in the queues)"
+        )
 
     def start_service(self, progress: Progress) -> None:
         self.stack.preflight(for_asterisk=False, for_service=True)
@@ -194,11 +201,11 @@ class BenchStack:
         `Aor` header, so phones registered before the service started are only known as
         reachable from a fresh ContactStatus event.
         """
-        for agent in self.agents:
+        for agent in self.pool:
             agent.register(expires=0)
             if not agent.register():
                 raise StackError(f"agent {agent.extension} did not register again")
-        progress(f"{len(self.agents)} SIPp agents registered again for the ACD")
+        progress(f"{len(self.pool)} SIPp agents registered again for the ACD")
 
     def stop(self, progress: Progress) -> None:
         """Stops everything this bench started; safe to call more than once."""
@@ -236,10 +243,14 @@ class BenchStack:
         match = re.search(r"(\d+) active channel", out)
         return int(match.group(1)) if match else -1
 
+    def channel_sample(self, lines: int = 8) -> list[str]:
+        """A few of the channels still up (concise listing), for the report."""
+        return self.cli("core show channels concise").splitlines()[:lines]
+
     def add_baseline_members(self) -> None:
-        for agent in self.agents:
+        for agent in self.pool:
             self.cli(f"queue add member PJSIP/{agent.extension} to baseline")
 
     def remove_baseline_members(self) -> None:
-        for agent in self.agents:
+        for agent in self.pool:
             self.cli(f"queue remove member PJSIP/{agent.extension} from baseline")

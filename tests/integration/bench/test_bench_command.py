@@ -1,0 +1,71 @@
+"""`python -m bench` works end to end with tiny parameters (speed itself is bench/'s job).
+
+Runs the real command: its own stack (Asterisk, PostgreSQL, the service, SIPp callers and
+agents) on its own ports, set-ups (a), (b) and (c), the micro-benchmarks, the JSON report.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from madoguchi.paths import PROJECT_ROOT
+
+SETUPS = ("a", "b", "c")
+
+
+def _run_bench(args: list[str], deadline_s: float) -> tuple[int, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", *args],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=deadline_s)
+    except subprocess.TimeoutExpired:
+        # SIGTERM lets the bench stop every process it started before it exits.
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        raise AssertionError(f"python -m bench --quick did not finish:\n{out[-4000:]}") from None
+    return proc.returncode, out
+
+
+def test_quick_bench_measures_each_setup_and_writes_the_report(tmp_path: Path) -> None:
+    report_file = tmp_path / "bench.json"
+    code, out = _run_bench(
+        [
+            "--quick",
+            "--only",
+            ",".join(SETUPS),
+            "--json",
+            str(report_file),
+            "--workdir",
+            str(tmp_path / "run"),
+        ],
+        deadline_s=150,
+    )
+    assert code == 0, out[-4000:]
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["mode"] == "quick"
+    for key in SETUPS:
+        setup = report["setups"][key]
+        assert "error" not in setup, setup
+        assert setup["max_rate"] > 0, setup["steps"]
+        assert all(step["calls"] == step["completed"] for step in setup["steps"] if step["held"])
+        latency = setup["latency"]["queue_to_invite"]
+        assert latency is not None and latency["n"] > 0, setup["latency"]
+        assert f"({key}) " in out
+    service = report["setups"]["c"]["latency"]["step"]["procs"]["service"]
+    assert service["rss_mb_max"] > 0
+    assert report["setups"]["c"]["latency"]["ring_to_pop"]["n"] > 0
+    assert set(report["ratios"]) == set(SETUPS)
+    assert report["ratios"]["a"]["rate_vs_a"] == 1.0
+    for name in ("ivr_fastagi", "cti_fanout", "db_writer"):
+        assert "error" not in report["micro"][name], report["micro"][name]
+    # A quick run never rewrites the published report.
+    assert "report:" not in out

@@ -26,6 +26,7 @@ class CallInfo:
     channel: str = ""
     unique_id: str = ""
     language: str = ""  # the channel's language when the IVR started ("" = unknown)
+    dialled_number: str = ""  # the number the caller dialled (agi_dnid), for the call record
 
     @classmethod
     def from_agi_env(cls, env: Mapping[str, str]) -> CallInfo:
@@ -35,6 +36,7 @@ class CallInfo:
             channel=_matching(_CHANNEL, env.get("agi_channel", "")),
             unique_id=_matching(_UNIQUE_ID, env.get("agi_uniqueid", "")),
             language=_matching(_LANGUAGE, env.get("agi_language", "")),
+            dialled_number=clean_number(env.get("agi_dnid", "")),
         )
 
 

@@ -29,6 +29,8 @@ from ivr.outcome import IvrOutcome
 log = logging.getLogger(__name__)
 
 OnOutcome = Callable[[CallInfo, IvrOutcome], Awaitable[None]]
+OnStart = Callable[[CallInfo], Awaitable[None]]
+"""Awaited when a call enters a flow (the composition root records the IVR entry)."""
 
 MAX_LINE_BYTES = 16 * 1024  # one AGI line (an 8 KB caller ID still fits, then is bounded)
 MAX_ENV_LINES = 128
@@ -85,6 +87,7 @@ class IvrService:
         calendar: Calendar,
         clock: Callable[[], datetime],
         on_outcome: OnOutcome | None = None,
+        on_start: OnStart | None = None,
         custom_sounds_dir: str = DEFAULT_CUSTOM_SOUNDS_DIR,
         limits: Limits = DEFAULT_LIMITS,
         max_call_seconds: float = MAX_CALL_SECONDS,
@@ -95,6 +98,7 @@ class IvrService:
         self._clock = clock
         self._limits = limits
         self.on_outcome = on_outcome
+        self.on_start = on_start
         self.custom_sounds_dir = custom_sounds_dir
         self.max_call_seconds = max_call_seconds
         self.engine = IvrEngine(flows, crm=crm, calendar=calendar, clock=clock, limits=limits)
@@ -123,6 +127,11 @@ class IvrService:
         if flow_name not in engine.flows:
             log.error("FastAGI request for flow %r, which is not loaded", flow_name)
             return None
+        if self.on_start is not None:
+            try:
+                await self.on_start(call)
+            except Exception:
+                log.exception("on_start failed for IVR call %s", call.unique_id)
         connection = AgiConnection(request.reader, request.writer)
         channel = AgiChannel(connection.send, self.custom_sounds_dir)
         try:
@@ -147,6 +156,7 @@ def register_flows(
     calendar: Calendar,
     clock: Callable[[], datetime],
     on_outcome: OnOutcome | None = None,
+    on_start: OnStart | None = None,
     custom_sounds_dir: str = DEFAULT_CUSTOM_SOUNDS_DIR,
     limits: Limits = DEFAULT_LIMITS,
 ) -> IvrService:
@@ -159,6 +169,7 @@ def register_flows(
         calendar=calendar,
         clock=clock,
         on_outcome=on_outcome,
+        on_start=on_start,
         custom_sounds_dir=custom_sounds_dir,
         limits=limits,
     )

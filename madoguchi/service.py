@@ -254,7 +254,19 @@ class Service:
             calendar=calendar,
             clock=self._ivr_clock,
             on_outcome=self._ivr_outcome,
+            on_start=self._ivr_start,
         )
+
+    async def _ivr_start(self, call: Any) -> None:
+        """The call record starts when the caller enters the IVR."""
+        if call.unique_id:
+            self.writer.record_call(
+                call.unique_id,
+                entered_ivr_at=self.clock(),
+                dialled_number=call.dialled_number or None,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+            )
 
     async def _ivr_outcome(self, call: Any, outcome: IvrOutcome) -> None:
         """Every IVR call leaves a record; calls that never queue end here."""

@@ -13,14 +13,6 @@ from madoguchi.harness.sipp import CallerScript, place_calls
 from .calls import wait_callers, wait_finished
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "madoguchi/service.py _ivr_outcome records neither dialled_number nor entered_ivr_at "
-        "(CallInfo has no agi_dnid/agi_extension; nothing records the IVR start), and the ACD "
-        "feed has no dialled number for calls on 200 either"
-    ),
-)
 async def test_ivr_call_record_has_the_number_dialled_and_the_ivr_entry_time(
     db: asyncpg.Connection, tmp_path: Path
 ) -> None:

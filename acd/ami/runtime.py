@@ -26,7 +26,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from acd.ami import convert as cv
 from acd.ami.connection import AmiConnection, AmiSettings, Backoff
@@ -101,6 +101,33 @@ class Resynced:
     calls_lost: int
 
 
+class Connection(Protocol):
+    """What the runtime uses of ``AmiConnection`` (a panoramisk Manager)."""
+
+    @property
+    def usable(self) -> bool: ...
+
+    def register_event(self, pattern: str, callback: Any) -> Any: ...
+
+    def connect(self) -> Any: ...
+
+    def send_action(self, action: dict[str, str]) -> asyncio.Future[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class ConnectionFactory(Protocol):
+    def __call__(
+        self,
+        settings: AmiSettings,
+        *,
+        on_login: Callable[[], None],
+        on_lost: Callable[[], None],
+        backoff: Backoff | None = None,
+        ping_delay: float = 5.0,
+    ) -> Connection: ...
+
+
 ListenerEvent = Event | Resynced
 Listener = Callable[[ListenerEvent, Sequence[Command], float], None]
 
@@ -158,6 +185,7 @@ class AcdRuntime:
         backoff: Backoff | None = None,
         action_timeout: float = 10.0,
         ping_interval: float = 5.0,
+        connection_factory: ConnectionFactory | None = None,
     ) -> None:
         self._settings = AmiSettings(host=host, port=port, user=username, secret=secret)
         self._router = router
@@ -170,12 +198,13 @@ class AcdRuntime:
         self._backoff = backoff or Backoff()
         self._action_timeout = action_timeout
         self._ping_interval = ping_interval
+        self._connection_factory = connection_factory or AmiConnection
         self._listeners: list[Listener] = []
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
-        self._manager: AmiConnection | None = None
+        self._manager: Connection | None = None
         self._ids = itertools.count(1)
         self._id_prefix = f"acd-{secrets.token_hex(4)}"
         self._attempts: dict[str, Attempt] = {}
@@ -185,6 +214,7 @@ class AcdRuntime:
         self._shutdown_channels: set[str] = set()
         self._stats = _Stats()
         self._stopped = False
+        self._busy = False
         self._resynced_at = float("-inf")  # loop time of the last successful resync
         self._login_resync_pending = False
         self._resync_failures = 0
@@ -206,7 +236,7 @@ class AcdRuntime:
             return
         self._stopped = False
         self._worker = asyncio.create_task(self._run(), name="acd-runtime")
-        self._manager = AmiConnection(
+        self._manager = self._connection_factory(
             self._settings,
             on_login=self._on_login,
             on_lost=self._on_lost,
@@ -226,12 +256,12 @@ class AcdRuntime:
             self._manager.close()
             self._manager = None
         if self._worker is not None:
-            self._worker.cancel()
+            worker, self._worker = self._worker, None
+            worker.cancel()
             try:
-                await self._worker
+                await worker
             except asyncio.CancelledError:
                 pass
-            self._worker = None
 
     def submit(self, event: Event) -> list[Command]:
         """Handle an event from another edge now (raises the core's errors, changes nothing
@@ -255,7 +285,7 @@ class AcdRuntime:
             "originates": self._stats.originates,
             "action_errors": self._stats.errors,
             "last_error": self._stats.last_error,
-            "pending": self._queue.qsize(),
+            "pending": self._queue.qsize() + self._busy,
         }
 
     def call_for_channel(self, uniqueid: str) -> CallView | None:
@@ -412,8 +442,9 @@ class AcdRuntime:
         self._stats.reconnects += 1
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopped:
             item = await self._queue.get()
+            self._busy = True
             try:
                 if item is _RESYNC:
                     await self._resync("login")
@@ -430,6 +461,8 @@ class AcdRuntime:
             except Exception:
                 self._stats.errors += 1
                 log.exception("handling %r failed", item)
+            finally:
+                self._busy = False
 
     async def _on_message(self, message: Mapping[str, object]) -> None:
         fact = cv.convert(message)
@@ -847,7 +880,9 @@ class AcdRuntime:
         if future is None:
             raise AmiUnavailable("the AMI connection is down")
         try:
-            reply = await asyncio.wait_for(asyncio.shield(future), self._action_timeout)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(self._action_timeout):
+                reply = await asyncio.shield(future)
         except TimeoutError:
             raise AmiUnavailable(f"no response to {action['Action']}") from None
         first = reply[0] if isinstance(reply, list) else reply
@@ -863,7 +898,9 @@ class AcdRuntime:
         # (with as_list=True a lone error response would never complete).
         future = manager.send_action({"Action": action})
         try:
-            reply = await asyncio.wait_for(asyncio.shield(future), self._action_timeout)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(self._action_timeout):
+                reply = await asyncio.shield(future)
         except TimeoutError:
             raise AmiUnavailable(f"no response to {action}") from None
         messages = reply if isinstance(reply, list) else [reply]

@@ -1,0 +1,174 @@
+"""A recording AMI connection for runtime unit tests (no sockets).
+
+It records every action, answers listings from the rows a test sets, completes other actions
+with "Success" and leaves Originate futures for the test to resolve (as Asterisk would, with
+the OriginateResponse). Events are pushed with ``emit`` exactly as panoramisk dispatches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from acd.ami.connection import AmiSettings, Backoff
+from acd.ami.runtime import AcdRuntime
+from acd.core.commands import Command
+from acd.core.router import Router
+from acd.core.specs import AgentSpec, QueueSpec
+
+
+@dataclass
+class RecordingConnection:
+    on_login: Callable[[], None]
+    on_lost: Callable[[], None]
+    actions: list[dict[str, str]] = field(default_factory=list)
+    originates: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    channels: list[dict[str, str]] = field(default_factory=list)
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    callback: Any = None
+    connected: bool = False
+
+    @property
+    def usable(self) -> bool:
+        return self.connected
+
+    def register_event(self, pattern: str, callback: Any) -> Any:
+        self.callback = callback
+        return callback
+
+    def connect(self) -> None:
+        self.connected = True
+        asyncio.get_running_loop().call_soon(self.on_login)
+
+    def close(self) -> None:
+        self.connected = False
+
+    def send_action(self, action: dict[str, str]) -> asyncio.Future[Any]:
+        self.actions.append(dict(action))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        name = action["Action"]
+        if name == "Originate" and "ChannelId" in action:
+            self.originates[action["ChannelId"]] = future
+        elif name == "CoreShowChannels":
+            future.set_result(self._listing(self.channels, "CoreShowChannelsComplete"))
+        elif name == "PJSIPShowContacts":
+            if self.contacts:
+                future.set_result(self._listing(self.contacts, "ContactListComplete"))
+            else:
+                future.set_result({"Response": "Error", "Message": "No Contacts found"})
+        else:
+            future.set_result({"Response": "Success", "ActionID": action.get("ActionID", "")})
+        return future
+
+    @staticmethod
+    def _listing(rows: list[dict[str, str]], complete: str) -> list[dict[str, str]]:
+        return [
+            {"Response": "Success", "EventList": "start"},
+            *rows,
+            {"Event": complete, "EventList": "Complete"},
+        ]
+
+    async def emit(self, event: dict[str, object]) -> None:
+        await self.callback(self, event)
+
+    def named(self, name: str) -> list[dict[str, str]]:
+        return [a for a in self.actions if a["Action"] == name]
+
+
+@dataclass
+class Rig:
+    runtime: AcdRuntime
+    seen: list[tuple[object, tuple[Command, ...]]]
+    clock: list[float]
+
+    @property
+    def ami(self) -> RecordingConnection:
+        connection = self.runtime._manager
+        assert isinstance(connection, RecordingConnection)
+        return connection
+
+    def commands(self) -> list[Command]:
+        return [c for _, cs in self.seen for c in cs]
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [c for c in self.commands() if isinstance(c, kind)]
+
+    async def settle(self) -> None:
+        """Let the runtime's queue drain (bounded: fails instead of hanging)."""
+        idle = 0
+        for _ in range(500):
+            await asyncio.sleep(0)
+            idle = idle + 1 if self.runtime.status()["pending"] == 0 else 0
+            if idle >= 3:
+                return
+        raise AssertionError("the runtime's queue did not drain")
+
+
+def make_rig(
+    *,
+    agents: tuple[str, ...] = ("1003", "1004"),
+    ring_timeout: float = 5.0,
+    wrapup: float = 0.0,
+) -> Rig:
+    clock = [1000.0]
+    queues = [QueueSpec("support", ring_timeout=ring_timeout, wrapup=wrapup, max_wait=0)]
+    specs = [AgentSpec(a, f"Agent {a}", queues={"support": 1}) for a in agents]
+    router = Router(queues, specs, now=clock[0])
+
+    def factory(
+        settings: AmiSettings,
+        *,
+        on_login: Callable[[], None],
+        on_lost: Callable[[], None],
+        backoff: Backoff | None = None,
+        ping_delay: float = 5.0,
+    ) -> RecordingConnection:
+        return RecordingConnection(on_login, on_lost)
+
+    runtime = AcdRuntime(
+        host="127.0.0.1",
+        port=5038,
+        username="madoguchi",
+        secret="s3cret",
+        router=router,
+        clock=lambda: clock[0],
+        connection_factory=factory,
+    )
+    seen: list[tuple[object, tuple[Command, ...]]] = []
+    runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))
+    return Rig(runtime, seen, clock)
+
+
+def enqueue(uniqueid: str, number: str = "0312345678", name: str = "Caller") -> dict[str, object]:
+    return {
+        "Event": "UserEvent",
+        "UserEvent": "AcdEnqueue",
+        "Channel": f"PJSIP/callers-{uniqueid}",
+        "Uniqueid": [uniqueid, uniqueid],
+        "CallerIDNum": number,
+        "CallerIDName": name,
+        "Context": ["madoguchi-wait", ""],
+        "Priority": ["2", ""],
+        "Queue": "support",
+        "Skills": "",
+    }
+
+
+def hangup(uniqueid: str, channel: str = "", cause: int = 16) -> dict[str, object]:
+    return {"Event": "Hangup", "Uniqueid": uniqueid, "Channel": channel, "Cause": str(cause)}
+
+
+def originate_response(channel_id: str, success: bool, reason: int) -> list[dict[str, str]]:
+    return [
+        {"Response": "Success", "Message": "Originate successfully queued"},
+        {
+            "Event": "OriginateResponse",
+            "ActionID": f"{channel_id}/ring",
+            "Response": "Success" if success else "Failure",
+            "Channel": "PJSIP/1003-00000001",
+            "Reason": str(reason),
+            "Uniqueid": channel_id,
+        },
+    ]

@@ -1,0 +1,277 @@
+"""AcdRuntime against a recording AMI connection: commands become the right actions, and
+duplicated or out-of-order events leave one consistent outcome per call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from ami_recording import Rig, enqueue, hangup, make_rig, originate_response
+
+from acd.ami.runtime import Resynced
+from acd.core.agent_state import AgentState
+from acd.core.call_state import CallOutcome, CallState
+from acd.core.commands import (
+    AgentStateChanged,
+    CallEnded,
+    CancelRing,
+    HangupCaller,
+    RingAgent,
+)
+from acd.core.errors import IllegalAgentTransition
+from acd.core.events import AgentLoggedIn, AgentLoggedOut
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = make_rig()
+    await rig.runtime.start()
+    await rig.settle()
+    assert any(isinstance(event, Resynced) for event, _ in rig.seen)
+    # Both phones register (what later resyncs will list).
+    for agent in ("1003", "1004"):
+        await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
+        rig.ami.contacts.append(
+            {"Event": "ContactList", "ObjectName": f"{agent};@h", "Status": "Reachable"}
+        )
+    await rig.settle()
+    assert rig.runtime.router.agent_view("1003", rig.clock[0]).reachable  # type: ignore[union-attr]
+    yield rig
+    await rig.runtime.stop()
+
+
+def state(rig: Rig, agent_id: str) -> AgentState:
+    view = rig.runtime.router.agent_view(agent_id, rig.clock[0])
+    assert view is not None
+    return view.state
+
+
+async def ring_one(rig: Rig, call: str = "1700000000.1") -> str:
+    """Log 1003 in, a caller arrives: returns the ChannelId of the Originate."""
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.ami.emit(enqueue(call, name='Yamada "Taro"'))
+    await rig.settle()
+    (originate,) = rig.ami.named("Originate")
+    return originate["ChannelId"]
+
+
+async def test_ring_is_an_originate_with_a_preassigned_channel_id(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    (action,) = rig.ami.named("Originate")
+    assert action["Channel"] == "PJSIP/1003"
+    assert action["Application"] == "Bridge"
+    assert action["Data"] == "1700000000.1,xT"
+    assert action["Async"] == "true"
+    assert action["Timeout"] == "5000"
+    assert action["CallerID"] == '"Yamada Taro" <0312345678>'
+    assert action["ActionID"] == f"{channel_id}/ring"
+    assert state(rig, "1003") is AgentState.RESERVED
+
+
+async def test_answer_then_completion(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.ON_CALL
+    await rig.ami.emit(hangup(channel_id, "PJSIP/1003-00000001"))
+    await rig.ami.emit(hangup("1700000000.1"))  # the caller follows (Bridge option x)
+    await rig.settle()
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+
+
+async def test_agent_leg_hangup_before_originate_response_is_one_ring_failure(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    await rig.ami.emit(hangup(channel_id, "PJSIP/1003-00000001", cause=21))
+    await rig.ami.emit(hangup(channel_id, "PJSIP/1003-00000001", cause=21))  # duplicated
+    await rig.settle()
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, False, 1))
+    await rig.settle()
+    to_not_ready = [
+        c
+        for c in rig.of(AgentStateChanged)
+        if c.agent_id == "1003" and c.new is AgentState.NOT_READY
+    ]
+    assert len(to_not_ready) == 1 and to_not_ready[0].trigger == "ring_failed:rejected"
+    view = rig.runtime.call_for_channel("1700000000.1")
+    assert view is not None and view.state is CallState.QUEUED  # back in line, not lost
+
+
+async def test_agent_answering_after_the_caller_left_is_hung_up(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    await rig.ami.emit(hangup("1700000000.1"))
+    await rig.settle()
+    assert [c.reason for c in rig.of(CancelRing)] == ["caller_hung_up"]
+    hangups = [a["Channel"] for a in rig.ami.named("Hangup")]
+    assert hangups == [channel_id]  # the ring is stopped at once
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
+    await rig.settle()
+    # Hung up again, now by the channel name the OriginateResponse reported.
+    assert [a["Channel"] for a in rig.ami.named("Hangup")] == [channel_id, "PJSIP/1003-00000001"]
+    assert state(rig, "1003") is AgentState.READY
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ABANDONED_RINGING
+
+
+async def test_refused_originate_is_a_ring_failure(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    rig.ami.originates[channel_id].set_result({"Response": "Error", "Message": "Permission denied"})
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.NOT_READY
+    view = rig.runtime.call_for_channel("1700000000.1")
+    assert view is not None and view.state is CallState.QUEUED
+
+
+async def test_bridge_enter_answers_when_the_originate_response_was_lost(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    await rig.ami.emit(
+        {
+            "Event": "BridgeEnter",
+            "Uniqueid": channel_id,
+            "Channel": "PJSIP/1003-1",
+            "BridgeUniqueid": "b",
+        }
+    )
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.ON_CALL
+    # The response arriving late (after a reconnect, as a plain event) changes nothing.
+    await rig.ami.emit(originate_response(channel_id, True, 4)[1])
+    await rig.settle()
+    assert not rig.ami.named("Hangup")
+    assert state(rig, "1003") is AgentState.ON_CALL
+
+
+async def test_duplicated_caller_hangup_ends_the_call_once(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))
+    await rig.ami.emit(enqueue("1700000000.2"))
+    await rig.ami.emit(hangup("1700000000.2"))
+    await rig.ami.emit(hangup("1700000000.2"))
+    await rig.settle()
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ABANDONED_QUEUE
+
+
+async def test_duplicated_enqueue_is_one_call(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.ami.emit(enqueue("1700000000.3"))
+    await rig.ami.emit(enqueue("1700000000.3"))
+    await rig.settle()
+    assert len(rig.of(RingAgent)) == 1 and len(rig.ami.named("Originate")) == 1
+
+
+async def test_unreachable_contact_stops_the_ring(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    await rig.ami.emit({"Event": "ContactStatus", "AOR": "1003", "ContactStatus": "Unreachable"})
+    await rig.settle()
+    assert [a["Channel"] for a in rig.ami.named("Hangup")] == [channel_id]
+    assert state(rig, "1003") is AgentState.READY
+    view = rig.runtime.router.agent_view("1003", rig.clock[0])
+    assert view is not None and not view.reachable
+
+
+async def test_agent_buttons_raise_the_cores_errors(rig: Rig) -> None:
+    with pytest.raises(IllegalAgentTransition):
+        rig.runtime.submit(AgentLoggedOut("1003"))  # never logged in
+    assert state(rig, "1003") is AgentState.LOGGED_OUT
+
+
+async def test_hangup_caller_sends_the_caller_to_the_goodbye(rig: Rig) -> None:
+    rig.runtime._execute(HangupCaller("1700000000.9", "max_wait"), Resynced("t", 0, 0))
+    await rig.settle()
+    (redirect,) = rig.ami.named("Redirect")
+    assert (redirect["Context"], redirect["Exten"], redirect["Priority"]) == (
+        "madoguchi-wait",
+        "s",
+        "bye",
+    )
+
+
+def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict[str, str]:
+    return {
+        "Event": "CoreShowChannel",
+        "Uniqueid": uniqueid,
+        "Channel": channel,
+        "Context": context,
+        "Extension": "s",
+        "Duration": "00:00:07",
+        "CallerIDNum": "0312345678",
+        "CallerIDName": "Caller",
+        **extra,
+    }
+
+
+async def relogin(rig: Rig) -> None:
+    """The AMI connection came back: a new login, hence a resync."""
+    rig.ami.on_lost()
+    rig.ami.on_login()
+    await rig.settle()
+
+
+async def test_resync_closes_vanished_calls_and_frees_the_agent(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.ON_CALL
+    rig.ami.channels = []  # Asterisk restarted: nothing is left
+    await relogin(rig)
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.SYSTEM_FAILURE and ending.agent_id == "1003"
+    assert state(rig, "1003") is AgentState.READY
+    assert rig.runtime.call_for_channel("1700000000.1") is None
+    # Late events of the vanished call change nothing.
+    await rig.ami.emit(hangup(channel_id))
+    await rig.ami.emit(hangup("1700000000.1"))
+    await rig.settle()
+    assert len(rig.of(CallEnded)) == 1
+
+
+async def test_resync_keeps_a_connected_call(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
+    await rig.settle()
+    rig.ami.channels = [
+        channel_row("1700000000.1", "PJSIP/callers-1", "madoguchi-wait", BridgeId="b1"),
+        channel_row(
+            channel_id,
+            "PJSIP/1003-00000001",
+            "agents",
+            Application="Bridge",
+            ApplicationData="1700000000.1,xT",
+            BridgeId="b1",
+        ),
+    ]
+    await relogin(rig)
+    assert not rig.of(CallEnded)
+    assert state(rig, "1003") is AgentState.ON_CALL
+    await rig.ami.emit(hangup(channel_id, "PJSIP/1003-00000001"))
+    await rig.settle()
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ANSWERED
+
+
+async def test_resync_adopts_a_ring_in_progress_instead_of_ringing_again(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    rig.ami.channels = [
+        channel_row("1700000000.1", "PJSIP/callers-1", "madoguchi-wait"),
+        channel_row(
+            channel_id,
+            "PJSIP/1003-00000001",
+            "agents",
+            Application="Bridge",
+            ApplicationData="1700000000.1,xT",
+        ),
+    ]
+    await relogin(rig)
+    assert len(rig.ami.named("Originate")) == 1  # no duplicate ring
+    assert not rig.ami.named("Hangup")
+    assert state(rig, "1003") is AgentState.RESERVED
+    # The adopted leg still reports as before.
+    await rig.ami.emit(originate_response(channel_id, True, 4)[1])
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.ON_CALL
+
+
+async def test_resync_rebuilds_in_place(rig: Rig) -> None:
+    router = rig.runtime.router
+    await relogin(rig)
+    assert rig.runtime.router is router

@@ -3,7 +3,8 @@ with the ACD runtime in the test process.
 
 The ACD tests drive the runtime directly (restart Asterisk, cut the AMI socket, read the
 router), so they run their own Asterisk from a copy of config/ on other ports than the shared
-stack (both can run in one session): SIP 25060, AMI 25038, FastAGI 24573. The support queue
+stack (both can run in one session): SIP 45060, AMI 45038, FastAGI 44573 (outside
+Asterisk's RTP range 20000-29999; agents use 41xxx with media on 42xxx). The support queue
 rings for 5 s and wraps up for 1 s so no-answer cases stay short.
 """
 
@@ -24,9 +25,9 @@ from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
 
-SIP_PORT = 25060
-AMI_PORT = 25038
-AGI_PORT = 24573
+SIP_PORT = 45060
+AMI_PORT = 45038
+AGI_PORT = 44573
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "acd-integration"
 
 

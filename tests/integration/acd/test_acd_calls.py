@@ -21,7 +21,7 @@ def caller(acd: Acd, name: str, **kwargs: object) -> CallerScript:
 
 
 async def test_caller_is_connected_and_the_agent_sees_the_callers_number(acd: Acd) -> None:
-    agent = acd.agent("1003", 26003, talk_ms=1000)
+    agent = acd.agent("1003", 41003, talk_ms=1000)
     acd.runtime.submit(AgentLoggedIn("1003"))
     await acd.reachable("1003")
     script = CallerScript(number="200", caller_num="0355501234", caller_name="Sato Ichiro")
@@ -38,8 +38,8 @@ async def test_caller_is_connected_and_the_agent_sees_the_callers_number(acd: Ac
 
 
 async def test_distribution_follows_longest_idle_across_two_agents(acd: Acd) -> None:
-    first = acd.agent("1003", 26013, talk_ms=3000)
-    second = acd.agent("1004", 26014, talk_ms=3000)
+    first = acd.agent("1003", 41013, talk_ms=3000)
+    second = acd.agent("1004", 41014, talk_ms=3000)
     acd.runtime.submit(AgentLoggedIn("1003"))
     acd.runtime.submit(AgentLoggedIn("1004"))
     await acd.reachable("1003", "1004")
@@ -60,8 +60,8 @@ async def test_distribution_follows_longest_idle_across_two_agents(acd: Acd) -> 
 
 
 async def test_no_answer_moves_to_the_next_agent(acd: Acd) -> None:
-    acd.agent("1003", 26023, mode="ignore")
-    acd.agent("1004", 26024, talk_ms=1000)
+    acd.agent("1003", 41023, mode="ignore")
+    acd.agent("1004", 41024, talk_ms=1000)
     acd.runtime.submit(AgentLoggedIn("1003"))
     acd.runtime.submit(AgentLoggedIn("1004"))
     await acd.reachable("1003", "1004")
@@ -82,7 +82,7 @@ async def test_no_answer_moves_to_the_next_agent(acd: Acd) -> None:
 
 
 async def test_caller_abandons_while_queued(acd: Acd) -> None:
-    acd.agent("1003", 26033)
+    acd.agent("1003", 41033)
     acd.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))  # staffed, not ready
     await acd.reachable("1003")
     script = CallerScript(number="200", caller_name="Impatient", hangup_after_ms=1500)
@@ -95,7 +95,7 @@ async def test_caller_abandons_while_queued(acd: Acd) -> None:
 
 
 async def test_caller_abandons_while_ringing_and_the_ring_stops(acd: Acd) -> None:
-    agent = acd.agent("1003", 26043, mode="ignore")
+    agent = acd.agent("1003", 41043, mode="ignore")
     acd.runtime.submit(AgentLoggedIn("1003"))
     await acd.reachable("1003")
     script = CallerScript(number="200", caller_name="Gone", hangup_after_ms=1500)
@@ -114,7 +114,7 @@ async def test_caller_abandons_while_ringing_and_the_ring_stops(acd: Acd) -> Non
 
 
 async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
-    acd.agent("1004", 26054, talk_ms=1000)
+    acd.agent("1004", 41054, talk_ms=1000)
     acd.runtime.submit(AgentLoggedIn("1003"))  # ready, but no phone registered
     acd.runtime.submit(AgentLoggedIn("1004"))
     await acd.reachable("1004")

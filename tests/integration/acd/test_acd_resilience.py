@@ -31,7 +31,7 @@ def resyncs(acd: Acd) -> list[Resynced]:
 async def test_asterisk_restart_ends_calls_as_system_failure_and_routing_resumes(
     acd: Acd,
 ) -> None:
-    agent = acd.agent("1003", 26103, talk_ms=None)  # talks until the far end hangs up
+    agent = acd.agent("1003", 41103, talk_ms=None)  # talks until the far end hangs up
     acd.runtime.submit(AgentLoggedIn("1003"))
     await acd.reachable("1003")
     first = place_calls(
@@ -76,7 +76,7 @@ def kick_ami(acd: Acd) -> None:
 
 
 async def test_ami_socket_cut_mid_call_resumes_without_duplicate_originate(acd: Acd) -> None:
-    agent = acd.agent("1003", 26113, talk_ms=4000)
+    agent = acd.agent("1003", 41113, talk_ms=4000)
     acd.runtime.submit(AgentLoggedIn("1003"))
     await acd.reachable("1003")
     first = place_calls(

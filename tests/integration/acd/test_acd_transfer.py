@@ -22,8 +22,8 @@ def agent_state(acd: Acd, agent_id: str) -> AgentState | None:
 
 
 async def test_blind_transfer_to_another_agents_extension(acd: Acd) -> None:
-    acd.agent("1003", 26203, talk_ms=None)
-    target = acd.agent("1004", 26204, talk_ms=1500)
+    acd.agent("1003", 41203, talk_ms=None)
+    target = acd.agent("1004", 41204, talk_ms=1500)
     acd.runtime.submit(AgentLoggedIn("1003"))
     await acd.reachable("1003", "1004")
     callers = place_calls(
@@ -47,8 +47,8 @@ async def test_blind_transfer_to_another_agents_extension(acd: Acd) -> None:
 
 
 async def test_blind_transfer_back_into_a_queue(acd: Acd) -> None:
-    acd.agent("1003", 26213, talk_ms=None)
-    acd.agent("1004", 26214, talk_ms=1500)
+    acd.agent("1003", 41213, talk_ms=None)
+    acd.agent("1004", 41214, talk_ms=1500)
     acd.runtime.submit(AgentLoggedIn("1003"))
     acd.runtime.submit(AgentLoggedIn("1004"))
     acd.runtime.submit(AgentPaused("1004", "break"))  # not taking the first offer

@@ -1,0 +1,152 @@
+"""The ACD's FastAGI routes against a scripted AGI request and a runtime on a recording AMI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from ami_recording import Rig, enqueue, make_rig
+
+from acd.ami.agi_routes import quote, register_acd_routes
+from acd.core.agent_state import AgentState
+from acd.core.call_state import CallOutcome
+from acd.core.commands import CallbackCreated, CallEnded
+from acd.core.events import AgentLoggedIn
+
+Route = Callable[[Any], Any]
+
+
+class App:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+
+    def add_route(self, path: str, endpoint: Route) -> None:
+        self.routes[path] = endpoint
+
+
+class Request:
+    """Answers GET DATA with the scripted digits, everything else with result=0."""
+
+    def __init__(self, headers: dict[str, str], digits: list[str] | None = None) -> None:
+        self.headers = headers
+        self.digits = list(digits or [])
+        self.sent: list[str] = []
+
+    async def send_command(self, command: str) -> dict[str, Any]:
+        assert "\n" not in command and "\r" not in command
+        self.sent.append(command)
+        if command.startswith("GET DATA"):
+            value = self.digits.pop(0) if self.digits else ""
+            return {"status_code": 200, "result": (value, ""), "msg": ""}
+        return {"status_code": 200, "result": ("0", ""), "msg": ""}
+
+    def verbs(self, verb: str) -> list[str]:
+        return [c for c in self.sent if c.startswith(verb)]
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = make_rig()
+    await rig.runtime.start()
+    await rig.settle()
+    yield rig
+    await rig.runtime.stop()
+
+
+def routes(rig: Rig) -> App:
+    app = App()
+    register_acd_routes(app, rig.runtime, {"1003": "4321", "1004": "1004"})
+    return app
+
+
+async def waiting_caller(rig: Rig, uniqueid: str = "1700000000.5") -> None:
+    rig.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))  # staffed, busy
+    await rig.ami.emit(enqueue(uniqueid, number="0312345678"))
+    await rig.settle()
+
+
+async def test_announce_says_position_and_wait_and_takes_a_callback(rig: Rig) -> None:
+    await waiting_caller(rig)
+    request = Request({"agi_uniqueid": "1700000000.5", "agi_channel": "PJSIP/callers-1"}, ["1"])
+    await routes(rig).routes["announce"](request)
+    assert request.verbs("SAY NUMBER")[0] == 'SAY NUMBER "1" ""'
+    assert 'STREAM FILE "queue-thereare" ""' in request.sent
+    assert request.verbs("GET DATA") == ['GET DATA "madoguchi/acd-offer" "3000" "1"']
+    assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "hangup"'
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.CALLBACK_REQUESTED
+    (callback,) = rig.of(CallbackCreated)
+    assert callback.number == "0312345678"
+    assert not rig.ami.named("Redirect")  # the route says goodbye, not a Redirect
+
+
+async def test_announce_without_a_key_continues_waiting(rig: Rig) -> None:
+    await waiting_caller(rig)
+    request = Request({"agi_uniqueid": "1700000000.5"}, [""])
+    await routes(rig).routes["announce"](request)
+    assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "continue"'
+    assert not rig.of(CallEnded)
+
+
+async def test_announce_voicemail_choice(rig: Rig) -> None:
+    await waiting_caller(rig)
+    request = Request({"agi_uniqueid": "1700000000.5"}, ["2"])
+    await routes(rig).routes["announce"](request)
+    assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "voicemail"'
+    assert rig.runtime.call_for_channel("1700000000.5") is None  # no longer offered
+
+
+async def test_announce_for_an_unknown_channel_only_continues(rig: Rig) -> None:
+    request = Request({"agi_uniqueid": "nope"})
+    await routes(rig).routes["announce"](request)
+    assert request.sent == ['SET VARIABLE "ACD_ACTION" "continue"']
+
+
+async def test_phone_login_with_the_right_pin(rig: Rig) -> None:
+    request = Request(
+        {"agi_channel": "PJSIP/1003-0000000a", "agi_arg_1": "login"}, ["1111", "4321"]
+    )
+    await routes(rig).routes["agent-feature"](request)
+    assert request.verbs("GET DATA") == ['GET DATA "agent-pass" "6000" "12"'] * 2
+    assert 'STREAM FILE "agent-incorrect" ""' in request.sent
+    assert request.sent[-1] == 'STREAM FILE "agent-loginok" ""'
+    view = rig.runtime.router.agent_view("1003", rig.clock[0])
+    assert view is not None and view.state is AgentState.READY
+
+
+async def test_phone_login_refused_after_three_wrong_pins(rig: Rig) -> None:
+    request = Request({"agi_channel": "PJSIP/1003-0a", "agi_arg_1": "login"}, ["1", "2", "3"])
+    await routes(rig).routes["agent-feature"](request)
+    view = rig.runtime.router.agent_view("1003", rig.clock[0])
+    assert view is not None and view.state is AgentState.LOGGED_OUT
+
+
+async def test_pause_ready_logout_from_the_phone(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1004"))
+    app = routes(rig)
+    for feature, expected in (
+        ("pause", AgentState.NOT_READY),
+        ("ready", AgentState.READY),
+        ("logout", AgentState.LOGGED_OUT),
+    ):
+        request = Request({"agi_channel": "PJSIP/1004-0b", "agi_arg_1": feature})
+        await app.routes["agent-feature"](request)
+        view = rig.runtime.router.agent_view("1004", rig.clock[0])
+        assert view is not None and view.state is expected, feature
+    # Logged out already: refused with the error beep, nothing changes.
+    request = Request({"agi_channel": "PJSIP/1004-0b", "agi_arg_1": "logout"})
+    await app.routes["agent-feature"](request)
+    assert request.sent == ['STREAM FILE "beeperr" ""']
+
+
+async def test_feature_code_from_a_non_agent_channel_is_refused(rig: Rig) -> None:
+    request = Request({"agi_channel": "PJSIP/callers-00000001", "agi_arg_1": "login"})
+    await routes(rig).routes["agent-feature"](request)
+    assert request.sent == ['STREAM FILE "beeperr" ""']
+
+
+def test_quote_escapes_and_refuses_control_characters() -> None:
+    assert quote('a "b" \\c') == '"a \\"b\\" \\\\c"'
+    with pytest.raises(ValueError):
+        quote("x\nEXEC Dial")

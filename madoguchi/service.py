@@ -369,6 +369,9 @@ class Service:
         from madoguchi.stack.runner import asterisk_files
 
         assert self.config.source_dir is not None
+        if getattr(self, "agi_server", None) is None:  # SIGHUP while start() still runs
+            log.error("reload refused: the service is still starting; reload once it is up")
+            return False, ["the service is still starting; reload once it is up"]
         try:
             wanted = load_service_config(self.config.source_dir)
             # Listeners, logins and the database stay as they run until a restart.

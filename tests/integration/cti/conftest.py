@@ -50,8 +50,9 @@ class Client:
     def of_type(self, type_: str) -> list[dict[str, Any]]:
         return [m for _t, m in self.messages if m.get("type") == type_]
 
-    async def wait(self, what: str, check: Callable[[dict[str, Any]], bool],
-                   limit: float = 20) -> dict[str, Any]:
+    async def wait(
+        self, what: str, check: Callable[[dict[str, Any]], bool], limit: float = 20
+    ) -> dict[str, Any]:
         async def found() -> dict[str, Any] | None:
             return next((m for _t, m in self.messages if check(m)), None)
 
@@ -93,24 +94,27 @@ class Floor:
             self._admin_token = await self.login({"supervisor": "admin", "password": password})
         return self._admin_token
 
-    async def request(self, method: str, path: str, token: str | None,
-                      body: dict[str, Any] | None = None,
-                      origin: str | None = "same") -> tuple[int, Any]:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        body: dict[str, Any] | None = None,
+        origin: str | None = "same",
+    ) -> tuple[int, Any]:
         headers = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if origin is not None:
             headers["Origin"] = self.base if origin == "same" else origin
-        async with self.session.request(method, self.base + path, json=body,
-                                        headers=headers) as r:
+        async with self.session.request(method, self.base + path, json=body, headers=headers) as r:
             try:
                 payload = await r.json()
             except (aiohttp.ContentTypeError, json.JSONDecodeError):
                 payload = await r.text()
             return r.status, payload
 
-    async def connect(self, token: str, origin: str | None = "same",
-                      **params: str | int) -> Client:
+    async def connect(self, token: str, origin: str | None = "same", **params: str | int) -> Client:
         query = "&".join(f"{k}={v}" for k, v in {"token": token, **params}.items())
         headers = {} if origin is None else {"Origin": self.base if origin == "same" else origin}
         ws = await self.session.ws_connect(f"{self.base}/ws?{query}", headers=headers)
@@ -164,10 +168,12 @@ async def floor(stack: Stack) -> AsyncIterator[Floor]:
             await f.wait_idle(10)
         except AssertionError as exc:
             left = await asyncio.to_thread(
-                cli, stack.paths, stack.asterisk_pid(), "core show channels concise")
+                cli, stack.paths, stack.asterisk_pid(), "core show channels concise"
+            )
             # Leave the shared stack clean for the next test, then report the leak.
             await asyncio.to_thread(
-                cli, stack.paths, stack.asterisk_pid(), "channel request hangup all")
+                cli, stack.paths, stack.asterisk_pid(), "channel request hangup all"
+            )
             await wait_for("Asterisk to hang up what was left", idle, 10)
             raise AssertionError(f"channels left behind by the test:\n{left}") from exc
         for agent in AGENTS:

@@ -32,8 +32,11 @@ async def connected_call(desktop: Any, workdir: Path, caller_num: str) -> tuple[
 
 
 async def test_hangup_wrapup_disposition_and_pause_from_the_desktop(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
-    db: asyncpg.Connection, tmp_path: Path,
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
+    db: asyncpg.Connection,
+    tmp_path: Path,
 ) -> None:
     phone = phones("1003")  # answers and waits for the far end's BYE
     desktop = await desktop_for("1003", "pw1003")
@@ -68,7 +71,8 @@ async def test_hangup_wrapup_disposition_and_pause_from_the_desktop(
     async def saved() -> asyncpg.Record | None:
         return await db.fetchrow(
             "SELECT disposition, notes FROM calls WHERE call_id = $1 AND disposition IS NOT NULL",
-            call_id)
+            call_id,
+        )
 
     row = await wait_for("the disposition in the CRM", saved)
     assert (row["disposition"], row["notes"]) == ("follow_up", "折り返し <b>要</b> & 明日")
@@ -76,11 +80,13 @@ async def test_hangup_wrapup_disposition_and_pause_from_the_desktop(
 
 async def _ready_after_wrapup(desktop: Any) -> bool:
     states = [m["payload"]["state"] for _t, m in desktop.of_type("agent.state")]
-    return "wrap_up" in states and "ready" in states[states.index("wrap_up"):]
+    return "wrap_up" in states and "ready" in states[states.index("wrap_up") :]
 
 
 async def test_blind_transfer_to_another_agent_rings_that_agent(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
     tmp_path: Path,
 ) -> None:
     phones("1003")
@@ -92,7 +98,8 @@ async def test_blind_transfer_to_another_agent_rings_that_agent(
     try:
         rang = invite_watch(target, limit=20)
         status, body = await desktop.post(
-            f"/api/calls/{call_id}/transfer", {"mode": "blind", "target": "1004"})
+            f"/api/calls/{call_id}/transfer", {"mode": "blind", "target": "1004"}
+        )
         assert (status, body.get("ok")) == (200, True), body
         assert await rang() is not None, "1004's phone never rang"
         assert "0322223333" in target.uas.invites()[-1]  # type: ignore[union-attr]
@@ -106,7 +113,9 @@ async def test_blind_transfer_to_another_agent_rings_that_agent(
 
 
 async def test_click_to_dial_rings_the_agent_then_the_number(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
 ) -> None:
     own = phones("1003")
     other = phones("1004", talk_ms=800)
@@ -128,10 +137,12 @@ async def test_click_to_dial_rings_the_agent_then_the_number(
     strict=True,
     reason="acd/ami/runtime.py AcdRuntime.dial: Originate sets CallerID to the dialled number "
     "(shown on the agent's own phone), and the agents context's Dial() passes it on, so the "
-    "called party sees its own number (From: \"<1003's name>\" <sip:1004@...>), not 1003",
+    'called party sees its own number (From: "<1003\'s name>" <sip:1004@...>), not 1003',
 )
 async def test_click_to_dial_presents_the_agent_as_the_caller(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
 ) -> None:
     phones("1003")
     other = phones("1004", talk_ms=300)
@@ -153,7 +164,9 @@ async def test_click_to_dial_presents_the_agent_as_the_caller(
     "with 'Redirect: Channel does not exist: PJSIP/1003-...'",
 )
 async def test_hold_and_resume_keep_the_call(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
     tmp_path: Path,
 ) -> None:
     phones("1003")
@@ -175,7 +188,8 @@ async def test_hold_and_resume_keep_the_call(
 
 
 async def test_supervisor_sets_an_agent_state(
-    floor: Floor, desktop_for: Callable[..., Any],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
 ) -> None:
     agent = await desktop_for("1004", "pw1004")
     board = await floor.connect(await floor.admin_token())
@@ -184,9 +198,14 @@ async def test_supervisor_sets_an_agent_state(
     assert await floor.supervise("1004", "pause", "meeting") == 200
     paused = await agent.wait_message("agent.state", agent_id="1004", state="not_ready")
     assert paused["reason"] == "meeting"
-    await board.wait("1004 paused on the wallboard", lambda m: m.get("type") == "agent.state"
-                     and m["payload"]["agent_id"] == "1004"
-                     and m["payload"]["state"] == "not_ready")
+    await board.wait(
+        "1004 paused on the wallboard",
+        lambda m: (
+            m.get("type") == "agent.state"
+            and m["payload"]["agent_id"] == "1004"
+            and m["payload"]["state"] == "not_ready"
+        ),
+    )
 
     answer = await board.command("set_agent_state", agent_id="1004", state="ready")
     assert (answer["type"], answer["ok"]) == ("result", True), answer

@@ -32,10 +32,12 @@ async def test_wrong_token_and_bad_credentials_are_refused(floor: Floor) -> None
         assert (await floor.request("GET", path, "not-a-token"))[0] == 401
         assert (await floor.request("GET", path, None))[0] == 401
     status, body = await floor.request(
-        "POST", "/api/agents/1003/state", "not-a-token", {"state": "ready"})
+        "POST", "/api/agents/1003/state", "not-a-token", {"state": "ready"}
+    )
     assert (status, body["error"]) == (401, "unauthorized")
     status, body = await floor.request(
-        "POST", "/api/login", None, {"agent": "1003", "password": "pw1004"})
+        "POST", "/api/login", None, {"agent": "1003", "password": "pw1004"}
+    )
     assert (status, body["error"]) == (401, "bad_credentials")
     assert "token" not in body
 
@@ -57,12 +59,14 @@ async def test_logout_revokes_the_token_and_closes_its_websockets(floor: Floor) 
 
 async def test_a_foreign_origin_is_refused(floor: Floor) -> None:
     status, body = await floor.request(
-        "POST", "/api/login", None, {"agent": "1004", "password": "pw1004"}, origin=EVIL)
+        "POST", "/api/login", None, {"agent": "1004", "password": "pw1004"}, origin=EVIL
+    )
     assert (status, body["error"]) == (403, "bad_origin")
     token = await floor.login({"agent": "1004", "password": "pw1004"})
     assert await refused_upgrade(floor, token, origin=EVIL) == 403
     status, body = await floor.request(
-        "POST", "/api/agents/1004/state", token, {"state": "ready"}, origin=EVIL)
+        "POST", "/api/agents/1004/state", token, {"state": "ready"}, origin=EVIL
+    )
     assert (status, body["error"]) == (403, "bad_origin")
     # Nothing happened: 1004 is still logged out.
     status, snapshot = await floor.request("GET", "/api/agents/1004/snapshot", token)
@@ -76,8 +80,7 @@ async def test_agents_cannot_use_supervisor_functions_or_act_for_each_other(
     assert (await floor.request("GET", "/api/wallboard", token))[0] == 403
     for agent_path in ("/api/agents/1003/snapshot", "/api/agents/1003/calls"):
         assert (await floor.request("GET", agent_path, token))[0] == 403
-    status, body = await floor.request(
-        "POST", "/api/agents/1003/state", token, {"state": "ready"})
+    status, body = await floor.request("POST", "/api/agents/1003/state", token, {"state": "ready"})
     assert (status, body["error"]) == (403, "forbidden")
     status, _ = await floor.request("POST", "/api/agents/1003/dial", token, {"number": "1004"})
     assert status == 403
@@ -90,7 +93,9 @@ async def test_agents_cannot_use_supervisor_functions_or_act_for_each_other(
 
 
 async def test_another_agents_call_is_neither_shown_nor_controllable(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
     tmp_path: Path,
 ) -> None:
     phones("1003")
@@ -99,8 +104,9 @@ async def test_another_agents_call_is_neither_shown_nor_controllable(
     await owner.set_state("1003", "ready")
     await owner.wait_message("agent.state", agent_id="1003", state="ready")
     caller = place_calls(
-        CallerScript("200", caller_num="0355556666", caller_name="秘密 の 顧客",
-                     max_wait_ms=30_000),
+        CallerScript(
+            "200", caller_num="0355556666", caller_name="秘密 の 顧客", max_wait_ms=30_000
+        ),
         tmp_path / "caller",
     )
     try:
@@ -109,9 +115,12 @@ async def test_another_agents_call_is_neither_shown_nor_controllable(
         await owner.wait_message("call.connected", call_id=call_id)
 
         # 1004 over REST: every control on 1003's call is "no such call for this agent".
-        for action, body in (("hangup", {}), ("hold", {}),
-                             ("transfer", {"mode": "blind", "target": "1004"}),
-                             ("disposition", {"code": "resolved", "notes": "x"})):
+        for action, body in (
+            ("hangup", {}),
+            ("hold", {}),
+            ("transfer", {"mode": "blind", "target": "1004"}),
+            ("disposition", {"code": "resolved", "notes": "x"}),
+        ):
             status, answer = await other.post(f"/api/calls/{call_id}/{action}", body)
             assert (status, answer["error"]) == (404, "unknown_call"), (action, answer)
         # ... and over its websocket.
@@ -122,7 +131,8 @@ async def test_another_agents_call_is_neither_shown_nor_controllable(
         assert (answer["type"], answer["error"]) == ("error", "unknown_call")
         # A supervisor has no call controls either.
         status, _ = await floor.request(
-            "POST", f"/api/calls/{call_id}/hangup", await floor.admin_token(), {})
+            "POST", f"/api/calls/{call_id}/hangup", await floor.admin_token(), {}
+        )
         assert status == 403
 
         # The call went on, untouched; its owner ends it.

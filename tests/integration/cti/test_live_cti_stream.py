@@ -42,8 +42,11 @@ async def test_reconnect_with_since_replays_what_was_missed(floor: Floor) -> Non
     await first.ws.close()
 
     # While disconnected: pause(break), ready, pause(break).
-    for body in ({"state": "pause", "reason": "break"}, {"state": "ready"},
-                 {"state": "pause", "reason": "lunch"}):
+    for body in (
+        {"state": "pause", "reason": "break"},
+        {"state": "ready"},
+        {"state": "pause", "reason": "lunch"},
+    ):
         status, answer = await floor.request("POST", "/api/agents/1004/state", token, body)
         assert status == 200, answer
 
@@ -56,15 +59,20 @@ async def test_reconnect_with_since_replays_what_was_missed(floor: Floor) -> Non
     replayed = again.of_type("agent.state")
     assert [m["seq"] for m in replayed] == [seen["seq"] + 1, seen["seq"] + 2, seen["seq"] + 3]
     assert [(m["payload"]["state"], m["payload"]["reason"]) for m in replayed] == [
-        ("not_ready", "break"), ("ready", None), ("not_ready", "lunch")]
+        ("not_ready", "break"),
+        ("ready", None),
+        ("not_ready", "lunch"),
+    ]
     # Live messages continue the same numbering.
     await toggle(floor, token, "1004", 1)
     live = await again.wait("a live message", lambda m: m.get("seq") == seen["seq"] + 4)
     assert live["payload"]["state"] == "ready"
 
     # A resume from another epoch (a restart) or from the future gets a fresh snapshot.
-    for params in ({"since": seen["seq"], "epoch": "0" * 16},
-                   {"since": seen["seq"] + 100, "epoch": epoch}):
+    for params in (
+        {"since": seen["seq"], "epoch": "0" * 16},
+        {"since": seen["seq"] + 100, "epoch": epoch},
+    ):
         fresh = await floor.connect(token, **params)
         snap = await fresh.wait("snapshot", lambda m: m["type"] == "snapshot")
         assert snap["seq"] == seen["seq"] + 4 and snap["payload"]["agent"]["state"] == "ready"
@@ -99,8 +107,7 @@ def open_unread_websocket(host: str, port: int, token: str) -> socket.socket:
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         f"GET /ws?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        .encode()
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     head = b""
     while b"\r\n\r\n" not in head:  # byte by byte: not one frame is read
@@ -150,8 +157,9 @@ async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_receiving(
             for i in range(n - 1):
                 cmd = {"cmd": "ready"} if i % 2 == 0 else {"cmd": "pause", "reason": "break"}
                 await agent.ws.send_json(cmd)
-            answer = await agent.command("ready" if n % 2 else "pause",
-                                         **({} if n % 2 else {"reason": "break"}))
+            answer = await agent.command(
+                "ready" if n % 2 else "pause", **({} if n % 2 else {"reason": "break"})
+            )
             assert answer["type"] == "result", answer
 
         # The kernel buffers up to tcp_wmem's maximum (4 MB here, ~17 000 of these messages)
@@ -172,15 +180,18 @@ async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_receiving(
 
         await wait_for(f"{sent} agent.state messages on the reading wallboard", all_received)
         received = seqs(fast)
-        assert received == list(range(snapshot["seq"] + 1, snapshot["seq"] + 1 + sent)), \
+        assert received == list(range(snapshot["seq"] + 1, snapshot["seq"] + 1 + sent)), (
             "the reading client lost or reordered messages"
+        )
         assert not fast.ws.closed
         pong = await fast.command("ping")
         assert pong["type"] == "pong"
         lag = [1000 * (t - m["ts"]) for t, m in fast.messages if m.get("type") == "agent.state"]
-        print(f"\nunread websocket cut after <= {sent - 20} messages; the reading wallboard got "
-              f"all {sent}: delivery lag p50 {statistics.median(lag):.1f} ms, "
-              f"p99 {statistics.quantiles(lag, n=100)[98]:.1f} ms, max {max(lag):.1f} ms")
+        print(
+            f"\nunread websocket cut after <= {sent - 20} messages; the reading wallboard got "
+            f"all {sent}: delivery lag p50 {statistics.median(lag):.1f} ms, "
+            f"p99 {statistics.quantiles(lag, n=100)[98]:.1f} ms, max {max(lag):.1f} ms"
+        )
     finally:
         slow.close()
     assert (await floor.supervise("1004", "logout")) == 200

@@ -89,6 +89,10 @@ def edit_to_new_config(config: Path) -> None:
     flow = config / "ivr" / "main.toml"
     replace_in(flow, '"1" = "sales"', '"1" = "vip"')
     replace_in(flow, SALES_NODE, VIP_NODE)
+    numbers = config / "numbers.toml"
+    numbers.write_text(
+        numbers.read_text(encoding="utf-8") + '\n[number."300"]\nqueue = "vip"\n', encoding="utf-8"
+    )
 
 
 async def login_status(stack: Stack, agent: str, password: str) -> int:
@@ -182,6 +186,7 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
             "agents added: 1005",
             "agents removed: 1002",
             "IVR flows changed: main",
+            "numbers added: 300",
             "Asterisk files rewritten: pjsip_agents.conf",
         ):
             assert expected in summary, summary
@@ -191,6 +196,9 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
         # Asterisk: the new endpoint exists, the removed one is gone, no call was touched.
         assert endpoint_exists(stack, "1005")
         assert not endpoint_exists(stack, "1002")
+        assert "Gosub(madoguchi-queue,s,1(vip))" in asterisk_cli(
+            stack, "dialplan show 300@numbers"
+        )  # pbx_config reloaded
         board = await wallboard()
         assert [q["queue"] for q in board["queues"]].count("vip") == 1
         for ext in ("1001", "1003", "1004"):

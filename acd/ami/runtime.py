@@ -73,6 +73,7 @@ WAIT_CONTEXT = "madoguchi-wait"
 VOICEMAIL_CONTEXT = "madoguchi-voicemail"
 AGENTS_CONTEXT = "agents"
 HOLD_CONTEXT = "madoguchi-hold"
+AGENT_LEG_EXTEN = "resume"  # Bridge(${ACD_HOLD_PEER},xT): connects an agent leg to its caller
 BRIDGE_OPTIONS = "xT"  # x: hang the caller up when the agent leaves; T: agent may transfer
 LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after a resync needs none
 RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still starting
@@ -632,14 +633,16 @@ class AcdRuntime:
             "Channel": f"PJSIP/{command.agent_id}",
             "Async": "true",
             "Timeout": timeout_ms,
-            "Variable": f"ACD_CALL_ID={command.call_id}",
+            "Variable": f"ACD_CALL_ID={command.call_id},ACD_HOLD_PEER={command.call_id}",
         }
         if command.callback_number is not None:
             number = cv.clean_number(command.callback_number)
             action.update({"Context": AGENTS_CONTEXT, "Exten": number, "Priority": "1"})
             action["CallerID"] = cv.caller_id(command.caller_name, number)
         else:
-            action.update({"Application": "Bridge", "Data": f"{command.call_id},{BRIDGE_OPTIONS}"})
+            # Into the dialplan (Bridge(${ACD_HOLD_PEER},xT)), not Application=Bridge: a leg
+            # running an originated application hangs up when it is redirected (hold).
+            action.update({"Context": HOLD_CONTEXT, "Exten": AGENT_LEG_EXTEN, "Priority": "1"})
             action["CallerID"] = cv.caller_id(command.caller_name, command.caller_number)
         future = self._send(action)
         if future is None:

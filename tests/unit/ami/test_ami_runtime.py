@@ -59,8 +59,12 @@ async def test_ring_is_an_originate_with_a_preassigned_channel_id(rig: Rig) -> N
     channel_id = await ring_one(rig)
     (action,) = rig.ami.named("Originate")
     assert action["Channel"] == "PJSIP/1003"
-    assert action["Application"] == "Bridge"
-    assert action["Data"] == "1700000000.1,xT"
+    assert (action["Context"], action["Exten"], action["Priority"]) == (
+        "madoguchi-hold",
+        "resume",
+        "1",
+    )
+    assert action["Variable"] == "ACD_CALL_ID=1700000000.1,ACD_HOLD_PEER=1700000000.1"
     assert action["Async"] == "true"
     assert action["Timeout"] == "5000"
     assert action["CallerID"] == '"Yamada Taro" <0312345678>'

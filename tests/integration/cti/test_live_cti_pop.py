@@ -37,6 +37,16 @@ CUSTOMER = CustomerInput(
 CALLER_NAME = "中村 光 (携帯)"
 
 
+async def add_customer(db: asyncpg.Connection, customer: CustomerInput) -> None:
+    # The service migrates the database in the background after it reports ready.
+    async def migrated() -> bool:
+        return bool(await db.fetchval("SELECT to_regclass('customer_phones') IS NOT NULL"))
+
+    await wait_for("the CRM tables (migrations)", migrated)
+    async with db.transaction():
+        await upsert_customer(db, customer)
+
+
 async def pop_then_invite(
     desktop: Any, phone: SippAgent, script: CallerScript, workdir: Path
 ) -> tuple[dict[str, Any], float, Any]:
@@ -73,8 +83,7 @@ async def test_ivr_call_pops_before_the_phone_rings_with_path_entries_and_crm(
     db: asyncpg.Connection,
     tmp_path: Path,
 ) -> None:
-    async with db.transaction():
-        await upsert_customer(db, CUSTOMER)
+    await add_customer(db, CUSTOMER)
     phone = phones("1003", talk_ms=1500)  # the agent hangs up after 1.5 s of talk
     desktop = await desktop_for("1003", "pw1003")
     await desktop.set_state("1003", "ready")
@@ -148,8 +157,7 @@ async def test_pop_of_a_returning_customer_carries_the_crm_record_and_last_conta
     db: asyncpg.Connection,
     tmp_path: Path,
 ) -> None:
-    async with db.transaction():
-        await upsert_customer(db, REPEAT)
+    await add_customer(db, REPEAT)
     phone = phones("1003", talk_ms=300)
     desktop = await desktop_for("1003", "pw1003")
     calls = []

@@ -105,10 +105,11 @@ def open_unread_websocket(host: str, port: int, token: str) -> socket.socket:
     sock.settimeout(10)
     sock.connect((host, port))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
+    request = (
         f"GET /ws?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
+    sock.sendall(request.encode())
     head = b""
     while b"\r\n\r\n" not in head:  # byte by byte: not one frame is read
         head += sock.recv(1)

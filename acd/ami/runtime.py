@@ -146,6 +146,7 @@ class Attempt:
     channel: str = ""  # the agent leg's channel name once seen
     transferring: bool = False  # redirected out on purpose: its hangup is not a completion
     holding: bool = False
+    transfer_target: str = ""  # set by attended_transfer until Asterisk reports the result
 
 
 @dataclass(slots=True)
@@ -335,12 +336,16 @@ class AcdRuntime:
         up after the target answered (Asterisk's attended transfer feature)."""
         self._check_transfer_target(target)
         attempt = self._active_attempt(agent_id, ("answered",))
+        attempt.transfer_target = target
         await self._action(
             {
                 "Action": "Atxfer",
                 "Channel": self._leg(attempt),
                 "Exten": target,
                 "Context": AGENTS_CONTEXT,
+                # Asterisk answers "Atxfer successfully queued"; panoramisk then reads the
+                # action's Async header (KeyError without it, which drops the connection).
+                "Async": "false",
             }
         )
 
@@ -581,7 +586,8 @@ class AcdRuntime:
         if attempt is None or not fact.success or attempt.state != "answered":
             return
         attempt.transferring = True
-        self._handle(CallTransferred(attempt.call_id, fact.target or "attended"))
+        target = attempt.transfer_target or fact.target or "attended"
+        self._handle(CallTransferred(attempt.call_id, target))
 
     # ---- commands -> actions ------------------------------------------------------------
 

@@ -71,3 +71,25 @@ async def test_blind_transfer_back_into_a_queue(acd: Acd) -> None:
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1004"
     await wait_until("caller exits", lambda: not callers.running(), within=20)
     assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_attended_transfer_to_another_agent(acd: Acd) -> None:
+    acd.agent("1003", 41223, talk_ms=5000)  # consults, then hangs up: the transfer completes
+    target = acd.agent("1004", 41224, talk_ms=None)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003", "1004")
+    callers = place_calls(
+        CallerScript(number="200", caller_name="Consulted", hangup_after_ms=12_000),
+        acd.workdir / "callers",
+        server=acd.pbx.server,
+    )
+    await wait_until("agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await acd.runtime.attended_transfer("1003", "1004")
+    await wait_until(
+        "1004 consulted", lambda: target.uas is not None and len(target.uas.invites()) == 1
+    )
+    await wait_until("the call leaves the ACD", lambda: len(acd.endings()) == 1, within=20)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.TRANSFERRED and ending.detail == "1004"
+    await wait_until("caller exits", lambda: not callers.running(), within=20)
+    assert callers.wait(5) == 0, callers.errors()

@@ -121,7 +121,9 @@ class Service:
         self.state = RouterStateSource(self.router, self.clock, self._service_levels)
         app = build_app(
             authenticator=self._authenticator,
-            commands=AcdCommandHandler(self.runtime, self.router, self.clock),
+            commands=AcdCommandHandler(
+                self.runtime, self.router, self.clock, publish=self.hub.publish_to_agent
+            ),
             state=self.state,
             crm=DbCrmStore(self.crm, partial(recent_calls, self.pool)),
             hub=self.hub,

@@ -126,13 +126,26 @@ class RouterStateSource:
         return self._owners.get(call_id)
 
 
-class AcdCommandHandler:
-    """Desktop commands -> routing-core events (state) or AMI call controls (calls)."""
+Publish = Callable[[str, str, Mapping[str, Any]], None]
 
-    def __init__(self, runtime: Runtime, router: Router, clock: Clock) -> None:
+
+class AcdCommandHandler:
+    """Desktop commands -> routing-core events (state) or AMI call controls (calls).
+
+    `publish` (the hub's publish_to_agent) tells the agent's desktops about what only the
+    command itself knows: a successful hold / resume (`call.held`)."""
+
+    def __init__(
+        self, runtime: Runtime, router: Router, clock: Clock, publish: Publish | None = None
+    ) -> None:
         self._runtime = runtime
         self._router = router
         self._clock = clock
+        self._publish = publish
+
+    def _held(self, agent_id: str, call_id: str, on_hold: bool) -> None:
+        if self._publish is not None:
+            self._publish(agent_id, "call.held", {"call_id": call_id, "on_hold": on_hold})
 
     def _state(self, agent_id: str) -> AgentState | None:
         view = self._router.agent_view(agent_id, self._clock())
@@ -180,10 +193,12 @@ class AcdCommandHandler:
                 return self._submit(WrapUpExtended(agent_id, float(seconds)))
             case c.Hangup():
                 await self._runtime.hangup(agent_id)
-            case c.Hold():
+            case c.Hold(call_id=call_id):
                 await self._runtime.hold(agent_id, True)
-            case c.Unhold():
+                self._held(agent_id, call_id, True)
+            case c.Unhold(call_id=call_id):
                 await self._runtime.hold(agent_id, False)
+                self._held(agent_id, call_id, False)
             case c.Transfer(mode=mode, target=target):
                 if mode == "attended":
                     await self._runtime.attended_transfer(agent_id, target)

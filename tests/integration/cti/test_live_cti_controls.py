@@ -156,13 +156,6 @@ async def test_click_to_dial_presents_the_agent_as_the_caller(
     assert "<sip:1003@" in invite, invite
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asterisk/etc/extensions.conf has no [madoguchi-hold] context, which "
-    "acd/ami/runtime.py AcdRuntime.hold redirects both legs into: AMI accepts the Redirect, "
-    "the legs leave their bridge for a context that does not exist, and unhold then fails "
-    "with 'Redirect: Channel does not exist: PJSIP/1003-...'",
-)
 async def test_hold_and_resume_keep_the_call(
     floor: Floor,
     desktop_for: Callable[..., Any],
@@ -175,9 +168,11 @@ async def test_hold_and_resume_keep_the_call(
     await desktop.wait_message("agent.state", agent_id="1003", state="ready")
     call_id, caller = await connected_call(desktop, tmp_path / "caller", "0344445555")
     try:
-        for action in ("hold", "unhold"):
+        for action, on_hold in (("hold", True), ("unhold", False)):
             status, body = await desktop.post(f"/api/calls/{call_id}/{action}", {})
             assert (status, body.get("ok")) == (200, True), f"{action}: {body}"
+            # The desktop learns it (its Hold / Resume buttons follow call.held).
+            await desktop.wait_message("call.held", call_id=call_id, on_hold=on_hold)
             assert caller.running() and not desktop.of_type("call.ended"), f"{action} ended it"
         status, body = await desktop.post(f"/api/calls/{call_id}/hangup", {})
         assert status == 200, body
@@ -217,3 +212,32 @@ async def test_supervisor_sets_an_agent_state(
     answer = await board.command("set_agent_state", agent_id="1004", state="logout")
     assert answer["ok"] is True, answer
     await agent.wait_message("agent.state", agent_id="1004", state="logged_out")
+
+
+async def test_attended_transfer_consults_then_hands_the_caller_over(
+    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    tmp_path: Path,
+) -> None:
+    phones("1003")
+    target = phones("1004", talk_ms=1500)  # answers the consultation, hangs up after 1.5 s
+    desktop = await desktop_for("1003", "pw1003")
+    await desktop.set_state("1003", "ready")
+    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    call_id, caller = await connected_call(desktop, tmp_path / "caller", "0366667777")
+    try:
+        rang = invite_watch(target, limit=20)
+        status, body = await desktop.post(
+            f"/api/calls/{call_id}/transfer", {"mode": "attended", "target": "1004"})
+        print(f"\nattended transfer: {status} {body}")
+        assert (status, body.get("ok")) == (200, True), body
+        assert await rang() is not None, "1004 was never consulted"
+        # The agent hangs up once 1004 answered: Asterisk hands the caller over.
+        status, body = await desktop.post(f"/api/calls/{call_id}/hangup", {})
+        print(f"hangup after the consultation: {status} {body}")
+        assert status == 200, body
+        ended = await desktop.wait_message("call.ended", call_id=call_id)
+        assert ended["outcome"] == "transferred"
+        # 1004 hangs up after talking: the caller's script ends with that BYE.
+        assert await asyncio.to_thread(caller.wait, 15) == 0, caller.errors()
+    finally:
+        caller.stop()

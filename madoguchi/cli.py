@@ -181,11 +181,22 @@ def cmd_report(paths: Paths, args: argparse.Namespace) -> int:
     from db.report import run_report_cli
     from madoguchi.service_config import database_dsn
 
+    config = _load(paths)
     now = datetime.now(UTC)
     start = _parse_time(args.start, now - timedelta(days=1))
     end = _parse_time(args.end, now)
     fmt = "json" if args.json else ("csv" if args.csv else "table")
-    return run_report_cli(database_dsn(paths), start, end, fmt, args.csv, args.interval)
+    # Days and hours in the contact center's own time zone; each queue's own SL threshold.
+    return run_report_cli(
+        database_dsn(paths, config),
+        start,
+        end,
+        fmt,
+        args.csv,
+        args.interval,
+        tz=config.calendar.timezone,
+        service_levels={q.name: float(q.service_level) for q in config.queues.values()},
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

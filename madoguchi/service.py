@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from db.crm import CrmRepository
 from db.history import recent_calls
 from db.import_customers import CustomerImportError, seed_if_empty
 from db.migrate import migrate
+from db.retention import purge
 from db.writer import DurableWriter
 from ivr.calendar import load_calendar
 from ivr.clock import clock_starting_at
@@ -152,6 +154,7 @@ class Service:
         )
         await self.runtime.start()
         self._spawn(self._publish_queue_stats())
+        self._spawn(self._purge_daily())
         log.info(
             "service ready: FastAGI %s:%s, CTI %s:%s",
             s.fastagi.host,
@@ -174,9 +177,7 @@ class Service:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _var_path(self, value: str) -> Any:
-        from pathlib import Path
-
+    def _var_path(self, value: str) -> Path:
         path = Path(value)
         if path.is_absolute():
             return path
@@ -186,6 +187,23 @@ class Service:
             if path.parts[:1] == ("var",)
             else self.paths.project / path
         )
+
+    async def _purge_daily(self) -> None:
+        """Retention: call details older than [retention] days go, once at start and daily.
+        Recording files of purged calls are deleted with them."""
+        while True:
+            days = self.config.service.retention.days
+            try:
+                result = await purge(self.pool, days)
+                for path in result.recording_paths:
+                    Path(path).unlink(missing_ok=True)
+                if result.calls:
+                    log.info("retention: purged %d calls older than %d days", result.calls, days)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("retention purge failed (%s); next try in an hour", exc)
+                await asyncio.sleep(3600)
+                continue
+            await asyncio.sleep(86400)
 
     async def _migrate_when_reachable(self) -> None:
         delay = 1.0

@@ -196,7 +196,7 @@ class Service:
             try:
                 result = await purge(self.pool, days)
                 for path in result.recording_paths:
-                    Path(path).unlink(missing_ok=True)
+                    await asyncio.to_thread(Path(path).unlink, missing_ok=True)
                 if result.calls:
                     log.info("retention: purged %d calls older than %d days", result.calls, days)
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:

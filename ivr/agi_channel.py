@@ -32,7 +32,7 @@ class AgiChannel:
 
     def sound_file(self, prompt: str) -> str:
         if prompt.startswith(CUSTOM_PROMPT_PREFIX):
-            return f"{self._custom_dir}/{prompt[len(CUSTOM_PROMPT_PREFIX):]}"
+            return f"{self._custom_dir}/{prompt[len(CUSTOM_PROMPT_PREFIX) :]}"
         return prompt
 
     async def _checked(self, verb: str, args: Sequence[str]) -> AgiReply:

@@ -71,9 +71,7 @@ def pyst2_send(agi: Any) -> AgiSend:
     return send
 
 
-async def run_call(
-    flow: str, agi: Any, engine: IvrEngine, custom_sounds_path: str
-) -> IvrOutcome:
+async def run_call(flow: str, agi: Any, engine: IvrEngine, custom_sounds_path: str) -> IvrOutcome:
     call = CallInfo.from_agi_env({str(k): str(v) for k, v in agi.env.items()})
     channel = AgiChannel(pyst2_send(agi), custom_sounds_path)
     return await engine.run(flow, channel, call)

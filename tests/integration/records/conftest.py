@@ -76,6 +76,19 @@ class Desktop:
             except ValueError:
                 return r.status, text
 
+    async def get(self, path: str) -> tuple[int, Any]:
+        async with self.session.get(self.base + path, headers=self.headers) as r:
+            return r.status, await r.json()
+
+    async def wait_reachable(self, limit: float = 15) -> None:
+        """The ACD knows the phone is registered (or it would never offer a call to it)."""
+
+        async def reachable() -> bool:
+            status, body = await self.get(f"/api/agents/{self.agent}/snapshot")
+            return status == 200 and bool(body.get("agent", {}).get("reachable"))
+
+        await wait_for(f"agent {self.agent}'s phone reachable", reachable, limit)
+
     async def set_state(self, state: str, **extra: str) -> None:
         status, body = await self.post(f"/api/agents/{self.agent}/state", {"state": state, **extra})
         assert status == 200, (state, body)
@@ -178,6 +191,8 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
         duty = OnDuty(agent, phone, desktop)
         on_duty.append(duty)
         await desktop.wait_message("snapshot")
+        if state != "logout":
+            await desktop.wait_reachable()
         if state == "pause":
             await desktop.set_state("pause", reason="break")
             await desktop.wait_state("not_ready")

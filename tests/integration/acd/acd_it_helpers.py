@@ -17,8 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acd.ami.connection import Backoff
 from acd.ami.runtime import AcdRuntime, ListenerEvent
 from acd.core.commands import CallEnded, Command
+from acd.core.router import Router
+from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.model import Config
 from madoguchi.harness.sipp import SippAgent
 from madoguchi.paths import PROJECT_ROOT, Paths
@@ -82,6 +85,11 @@ class Acd:
     seen: list[tuple[ListenerEvent, tuple[Command, ...]]] = field(default_factory=list)
     agents: list[SippAgent] = field(default_factory=list)
 
+    def restart_runtime(self) -> AcdRuntime:
+        """A fresh router and runtime, as after a restart of `madoguchi serve` (not started)."""
+        self.runtime = new_runtime(self.pbx, self.seen)
+        return self.runtime
+
     def commands(self) -> list[Command]:
         return [c for _, cs in self.seen for c in cs]
 
@@ -111,3 +119,21 @@ class Acd:
                 for a in agent_ids
             ),
         )
+
+
+def new_runtime(pbx: Pbx, seen: list[tuple[ListenerEvent, tuple[Command, ...]]]) -> AcdRuntime:
+    cfg = pbx.config
+    router = Router(queue_specs(cfg).values(), agent_specs(cfg).values(), now=time.monotonic())
+    ami = cfg.service.ami
+    runtime = AcdRuntime(
+        host=ami.host,
+        port=ami.port,
+        username=ami.user,
+        secret=ami.secret,
+        router=router,
+        clock=time.monotonic,
+        backoff=Backoff(first=0.2, limit=2.0),
+        action_timeout=5.0,
+    )
+    runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))
+    return runtime

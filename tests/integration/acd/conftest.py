@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,15 +17,14 @@ from acd_it_helpers import (
     Acd,
     Pbx,
     _edit,
+    new_runtime,
     wait_until,
 )
 from panoramisk.fast_agi import Application
 
 from acd.ami.agi_routes import register_acd_routes
-from acd.ami.connection import Backoff
-from acd.ami.runtime import AcdRuntime, Resynced
-from acd.core.router import Router
-from madoguchi.config.acd import agent_specs, queue_specs
+from acd.ami.runtime import ListenerEvent, Resynced
+from acd.core.commands import Command
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config
 from madoguchi.stack.runner import Stack
@@ -68,27 +66,13 @@ def pbx() -> Iterator[Pbx]:
 @pytest.fixture
 async def acd(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Acd]:
     cfg = pbx.config
-    queues = queue_specs(cfg).values()
-    agents = agent_specs(cfg).values()
-    router = Router(queues, agents, now=time.monotonic())
-    ami = cfg.service.ami
-    runtime = AcdRuntime(
-        host=ami.host,
-        port=ami.port,
-        username=ami.user,
-        secret=ami.secret,
-        router=router,
-        clock=time.monotonic,
-        backoff=Backoff(first=0.2, limit=2.0),
-        action_timeout=5.0,
-    )
-    box = Acd(runtime, pbx, tmp_path / "sipp")
-    runtime.add_listener(lambda event, commands, now: box.seen.append((event, tuple(commands))))
+    seen: list[tuple[ListenerEvent, tuple[Command, ...]]] = []
+    box = Acd(new_runtime(pbx, seen), pbx, tmp_path / "sipp", seen)
     app = Application()
-    register_acd_routes(app, runtime, {a.id: a.pin for a in cfg.agents.values()})
+    register_acd_routes(app, box.runtime, {a.id: a.pin for a in cfg.agents.values()})
     server = await asyncio.start_server(app.handler, "127.0.0.1", AGI_PORT)
     try:
-        await runtime.start()
+        await box.runtime.start()
         await wait_until(
             "AMI login and the first resync",
             lambda: any(isinstance(event, Resynced) for event, _ in box.seen),
@@ -97,7 +81,7 @@ async def acd(pbx: Pbx, tmp_path: Path) -> AsyncIterator[Acd]:
     finally:
         for agent in box.agents:
             agent.stop(unregister=True)
-        await runtime.stop()
+        await box.runtime.stop()
         server.close()
         await server.wait_closed()
         # Leave no call behind for the next test.

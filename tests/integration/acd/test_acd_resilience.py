@@ -107,3 +107,31 @@ async def test_ami_socket_cut_mid_call_resumes_without_duplicate_originate(acd: 
     assert len([c for c in acd.commands() if isinstance(c, RingAgent)]) == 2
     assert acd.runtime.status()["originates"] == 2
     assert agent.uas is not None and len(agent.uas.invites()) == 2
+
+
+async def test_service_restart_keeps_waiting_callers(acd: Acd) -> None:
+    """A new runtime (madoguchi serve restarted) finds a caller already waiting in Asterisk,
+    reads its ACD variables and serves it with its waiting time kept."""
+    acd.agent("1003", 41123, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))
+    await acd.reachable("1003")
+    callers = place_calls(
+        CallerScript(number="200", caller_name="Patient", max_wait_ms=30_000),
+        acd.workdir / "callers",
+        server=acd.pbx.server,
+    )
+    await wait_until("caller waiting", lambda: len(acd.runtime.router.snapshot(0).calls) == 1)
+    await acd.runtime.stop()
+    fresh = acd.restart_runtime()
+    await fresh.start()
+    await wait_until(
+        "the waiting caller recovered",
+        lambda: any(isinstance(e, Resynced) and e.calls_recovered == 1 for e, _ in acd.seen),
+    )
+    fresh.submit(AgentLoggedIn("1003"))
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+    assert ending.wait_time > 0
+    await wait_until("caller exits", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()

@@ -63,6 +63,11 @@ def stack_paths() -> Iterator[Paths]:
 def stack(stack_paths: Paths) -> Iterator[Stack]:
     st = Stack(stack_paths, load_service_config(stack_paths.config))
     st.up(lambda msg: print(msg, flush=True))
+    # What Asterisk logged while starting, before any test placed a call.
+    boot_log = stack_paths.asterisk_var / "log" / "messages.log"
+    st.boot_log = (  # type: ignore[attr-defined]
+        boot_log.read_text(encoding="utf-8", errors="replace") if boot_log.exists() else ""
+    )
     try:
         yield st
     finally:

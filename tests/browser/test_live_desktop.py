@@ -1,7 +1,7 @@
 """The agent desktop and the wallboard in Debian's headless Chromium against the live stack:
 a real SIPp call with a hostile caller name waits in queue (wallboard), pops on the desktop
-when the agent turns ready, is hung up from the page, gets a disposition, and the agent
-pauses. Screenshots go to test-artifacts/live-*.png.
+when the agent turns ready, is held, resumed and hung up from the page, gets a
+disposition, and the agent pauses. Screenshots go to test-artifacts/live-*.png.
 
 The stack is the integration tests' (tests/integration/conftest.py), started here for this
 module only: a session-scoped copy would run beside the integration session's stack on the
@@ -148,6 +148,13 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         await expect(support.locator(".kpi").first).to_contain_text("0")
         await expect(board.locator("tr[data-agent='1003']")).to_contain_text("On call")
         await board.screenshot(path=ARTIFACTS / "live-wallboard-on-call.png", full_page=True)
+
+        # Hold and resume from the page, on the real call.
+        await page.click("#btn-hold")
+        await expect(page.locator("#call-state")).to_contain_text("On hold")
+        await page.click("#btn-unhold")
+        await expect(page.locator("#call-state")).to_contain_text("Connected")
+        assert caller.running()
 
         # Hang up from the page: the SIP call ends (the caller gets its BYE).
         await page.click("#btn-hangup")

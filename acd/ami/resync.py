@@ -33,10 +33,11 @@ class KnownCall:
 
 @dataclass(frozen=True, slots=True)
 class KnownLeg:
-    """An agent leg the runtime originated."""
+    """An agent leg the runtime originated (``answered``: the agent picked up)."""
 
     call_id: str
     agent_id: str
+    answered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class _Leg:
     agent_id: str
     bridged: bool
     duration: float
+    answered: bool = False
 
 
 def agent_legs(
@@ -75,8 +77,9 @@ def agent_legs(
     legs: dict[str, list[_Leg]] = {}
     for row in rows:
         known = known_legs.get(row.uniqueid)
+        answered = False
         if known is not None:
-            call_id, agent_id = known.call_id, known.agent_id
+            call_id, agent_id, answered = known.call_id, known.agent_id, known.answered
         else:
             agent = endpoint_of(row.channel)
             if agent is None or agent not in agent_ids or row.application.lower() != "bridge":
@@ -84,7 +87,9 @@ def agent_legs(
             call_id, agent_id = row.application_data.split(",")[0].strip(), agent
         caller = by_id.get(call_id)
         bridged = bool(row.bridge_id) and caller is not None and caller.bridge_id == row.bridge_id
-        legs.setdefault(call_id, []).append(_Leg(row.uniqueid, agent_id, bridged, row.duration))
+        legs.setdefault(call_id, []).append(
+            _Leg(row.uniqueid, agent_id, bridged, row.duration, answered or bridged)
+        )
     return legs
 
 
@@ -173,9 +178,45 @@ def plan_resync(
                 live_rings[(call_id, leg.agent_id)] = leg.uniqueid
         return True
 
+    def place_callback(view: CallView) -> bool:
+        assert view.queue is not None
+        call_legs = legs.get(view.call_id, [])
+        known = known_calls.get(view.call_id, KnownCall())
+        common = dict(
+            call_id=view.call_id,
+            queue=view.queue,
+            arrived_at=view.arrived_at,
+            priority=view.priority,
+            requirements=known.requirements,
+            caller_number=view.caller_number,
+            caller_name=view.caller_name,
+            context=view.context,
+            callback_number=view.callback_number,
+        )
+        if view.state is CallState.CONNECTED:
+            answered = next((leg for leg in call_legs if leg.answered), None)
+            if answered is None:
+                return False
+            started = known.connected_at if known.connected_at is not None else now
+            calls.append(RecoveredCall(**common, agent_id=answered.agent_id, connected_at=started))  # type: ignore[arg-type]
+            adopted[answered.uniqueid] = KnownLeg(view.call_id, answered.agent_id)
+            return True
+        calls.append(RecoveredCall(**common))  # type: ignore[arg-type]
+        for leg in call_legs:
+            if (view.call_id, leg.agent_id) in live_rings:
+                hangups.append(leg.uniqueid)
+            else:
+                live_rings[(view.call_id, leg.agent_id)] = leg.uniqueid
+        return True
+
     for view in old.calls:
         handled.add(view.call_id)
-        if view.callback_number is not None or view.call_id not in by_id or view.queue is None:
+        if view.callback_number is not None and view.queue is not None:
+            # A callback entry has no caller channel: only its agent leg, if any.
+            if not place_callback(view):
+                vanished.append(view)
+            continue
+        if view.call_id not in by_id or view.queue is None:
             vanished.append(view)
             continue
         known = known_calls.get(view.call_id, KnownCall())
@@ -220,8 +261,9 @@ def plan_resync(
         for agent in old.agents
         if agent.state is not AgentState.LOGGED_OUT and not agent.removed
     )
+    unreachable = tuple(agent for agent, ok in reachable.items() if not ok)
     return ResyncPlan(
-        snapshot=RecoverySnapshot(agents=agents, calls=tuple(calls)),
+        snapshot=RecoverySnapshot(agents=agents, calls=tuple(calls), unreachable=unreachable),
         vanished=tuple(vanished),
         live_rings=live_rings,
         hangups=tuple(dict.fromkeys(hangups)),

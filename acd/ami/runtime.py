@@ -742,7 +742,7 @@ class AcdRuntime:
         rows = [r for r in map(cv.convert_channel_row, channel_rows) if r is not None]
         contacts = [c for c in map(cv.convert, contact_rows) if isinstance(c, cv.ContactListed)]
         known_legs = {
-            cid: KnownLeg(a.call_id, a.agent_id)
+            cid: KnownLeg(a.call_id, a.agent_id, a.state == "answered")
             for cid, a in self._attempts.items()
             if a.state in ("pending", "ringing", "answered")
         }
@@ -804,11 +804,11 @@ class AcdRuntime:
             call_id: caller for call_id, caller in self._callers.items() if call_id in recovered_ids
         }
         for call in plan.snapshot.calls:
-            if call.call_id not in self._callers:
+            if call.call_id not in self._callers and call.call_id in by_id:
                 self._callers[call.call_id] = _Caller(
                     by_id[call.call_id].channel, call.requirements
                 )
-            if call.connected_at is not None:
+            if call.connected_at is not None and call.call_id in self._callers:
                 self._callers[call.call_id].connected_at = call.connected_at
         for uniqueid in plan.hangups:
             self._fire({"Action": "Hangup", "Channel": uniqueid, "Cause": "41"})

@@ -19,7 +19,7 @@ from acd.core.commands import (
     RingAgent,
 )
 from acd.core.errors import IllegalAgentTransition
-from acd.core.events import AgentLoggedIn, AgentLoggedOut
+from acd.core.events import AgentLoggedIn, AgentLoggedOut, AgentReady, CallbackRequested
 
 
 @pytest.fixture
@@ -279,3 +279,19 @@ async def test_resync_rebuilds_in_place(rig: Rig) -> None:
     router = rig.runtime.router
     await relogin(rig)
     assert rig.runtime.router is router
+
+
+async def test_resync_keeps_a_waiting_callback_and_rings_it_later(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))
+    await rig.ami.emit(enqueue("1700000000.7", number="0399998888"))
+    await rig.settle()
+    rig.runtime.submit(CallbackRequested("1700000000.7"))
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.CALLBACK_REQUESTED
+    rig.ami.channels = []  # the caller hung up long ago; the callback entry has no channel
+    await relogin(rig)
+    assert len(rig.of(CallEnded)) == 1  # the callback entry was not lost
+    rig.runtime.submit(AgentReady("1003"))
+    await rig.settle()
+    (originate,) = rig.ami.named("Originate")
+    assert (originate["Context"], originate["Exten"]) == ("agents", "0399998888")

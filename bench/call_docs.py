@@ -119,6 +119,9 @@ def _steps(report: Mapping[str, Any]) -> list[str]:
             f"{s['rate']:g}: {s['completed']}/{s['calls']}{'' if s['held'] else ' FAILED'}"
             for s in setup.get("steps", [])
         ]
-        out.append(f"- ({key}) " + "; ".join(parts))
+        stuck = sum(s.get("surrogate_channels_left", 0) for s in setup.get("steps", []))
+        note = f" ({stuck} Surrogate channels left in Asterisk)" if stuck else ""
+        cut = " (search cut by the time budget)" if setup.get("search_cut_by_budget") else ""
+        out.append(f"- ({key}) calls/s: completed/placed: " + "; ".join(parts) + cut + note)
     out.append("")
     return out

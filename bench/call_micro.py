@@ -37,9 +37,9 @@ def _generic(out: str) -> dict[str, Any]:
                 )
                 figs[label or f"row{len(figs) + 1}"] = obj
             continue
-        match = re.match(r"([A-Za-z(][^:]{1,70}):\s+([-\d.]+)\s*([^\s,;]*)", text)
+        match = re.match(r"([A-Za-z(][^:]{1,70}):\s+([-\d.]+.{0,40})", text)
         if match:
-            figs[match.group(1).strip()] = f"{match.group(2)} {match.group(3)}".strip()
+            figs[match.group(1).strip()] = match.group(2).strip()
     return figs
 
 

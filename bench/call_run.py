@@ -85,6 +85,7 @@ class StepResult:
     offered_rate: float | None
     seconds: float
     channels_left: list[str]
+    surrogates_added: int
     procs: dict[str, dict[str, float]] = field(default_factory=dict)
     error_tail: str = ""
 
@@ -103,6 +104,7 @@ class StepResult:
             "offered_rate": self.offered_rate,
             "seconds": round(self.seconds, 1),
             **({"channels_left": self.channels_left} if self.channels_left else {}),
+            "surrogate_channels_left": self.surrogates_added,
             "procs": self.procs,
             **({"errors": self.error_tail} if not self.held and self.error_tail else {}),
         }
@@ -138,6 +140,7 @@ class CallBench:
         self.progress = progress
         self.desktops: Desktops | None = None
         self._prefixes = itertools.count(1)
+        self.surrogates = 0  # Surrogate/ channels left in Asterisk (see BenchStack.channels)
         self.deadline = time.monotonic() + params.budget_s
 
     def _pids(self, with_service: bool) -> dict[str, int | None]:
@@ -154,13 +157,16 @@ class CallBench:
         deadline = time.monotonic() + 20
         left: list[str] = []
         while True:
-            n = await asyncio.to_thread(self.bench.active_channels)
-            if n == 0:
+            real, surrogates = await asyncio.to_thread(self.bench.channels)
+            if not real:
+                self.surrogates = len(surrogates)
                 break
             if time.monotonic() > deadline:
-                left = [f"{n} channels"] + await asyncio.to_thread(self.bench.channel_sample)
-                self.progress(f"  {n} channels still up 20 s after the step: hanging them up")
-                await asyncio.to_thread(self.bench.cli, "channel request hangup all")
+                left = [f"{len(real)} channels", *real[:8]]
+                self.progress(f"  {len(real)} channels still up 20 s after the step: hangup")
+                for line in real:
+                    name = line.split("!", 1)[0]
+                    await asyncio.to_thread(self.bench.cli, f"channel request hangup {name}")
                 await asyncio.sleep(2)
                 break
             await asyncio.sleep(0.5)
@@ -202,6 +208,7 @@ class CallBench:
         offered = (
             (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 and sent[-1] > sent[0] else None
         )
+        before = self.surrogates
         left = await self._settle(setup)
         result = StepResult(
             rate=rate,
@@ -212,6 +219,7 @@ class CallBench:
             offered_rate=round(offered, 1) if offered else None,
             seconds=elapsed,
             channels_left=left,
+            surrogates_added=self.surrogates - before,
             procs=sampler.figures(),
             error_tail=run.errors(600),
         )
@@ -260,6 +268,11 @@ class CallBench:
             f"  ({setup.key}) {step.rate:g} calls/s: {step.completed}/{step.calls} completed, "
             f"{'held' if step.held else 'FAILED'} (offered {step.offered_rate} calls/s; "
             f"cpu {procs}; {step.seconds:.0f} s)"
+            + (
+                f"; {step.surrogates_added} Surrogate channels left in Asterisk"
+                if step.surrogates_added
+                else ""
+            )
         )
 
     async def latency(self, setup: Setup, rate: float) -> dict[str, Any]:

@@ -238,14 +238,16 @@ class BenchStack:
             raise StackError("Asterisk is not running")
         return asterisk.cli(self.paths, pid, command, timeout=15)
 
-    def active_channels(self) -> int:
-        out = self.cli("core show channels count")
-        match = re.search(r"(\d+) active channel", out)
-        return int(match.group(1)) if match else -1
+    def channels(self) -> tuple[list[str], list[str]]:
+        """Channels up now (concise listing): (real ones, Surrogate/ leftovers).
 
-    def channel_sample(self, lines: int = 8) -> list[str]:
-        """A few of the channels still up (concise listing), for the report."""
-        return self.cli("core show channels concise").splitlines()[:lines]
+        A Surrogate channel is what a masquerade leaves behind; ones that stay (state Down,
+        in madoguchi-wait) cannot be hung up and carry no call, so a step does not wait for
+        them: they are counted in the report instead.
+        """
+        lines = [ln for ln in self.cli("core show channels concise").splitlines() if ln.strip()]
+        surrogates = [ln for ln in lines if ln.startswith("Surrogate/")]
+        return [ln for ln in lines if not ln.startswith("Surrogate/")], surrogates
 
     def add_baseline_members(self) -> None:
         for agent in self.pool:

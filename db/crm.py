@@ -68,13 +68,24 @@ class CrmRepository:
         )
 
     async def find_by_account(self, account: str) -> Mapping[str, Any] | None:
-        """The customer with account number ``account`` (exact match after trimming)."""
+        """The customer with account number ``account``: the exact number, or else, for the
+        digits a caller keys on a phone ("1004"), the one account whose digits they are
+        ("A-1004"). Several accounts with the same digits: no match (never guess)."""
         key = clean_field("account_number", account).strip()
         if not key:
             return None
-        return await self._find(
+        found = await self._find(
             "SELECT c.id, c.name, c.name_kana, c.tier, c.account_number, c.notes "
             "FROM customers c WHERE c.account_number = $1",
+            key,
+        )
+        if found is not None or not key.isdigit():
+            return found
+        return await self._find(
+            "SELECT c.id, c.name, c.name_kana, c.tier, c.account_number, c.notes "
+            "FROM customers c WHERE regexp_replace(c.account_number, '[^0-9]', '', 'g') = $1 "
+            "AND (SELECT count(*) FROM customers o "
+            "     WHERE regexp_replace(o.account_number, '[^0-9]', '', 'g') = $1) = 1",
             key,
         )
 

@@ -12,13 +12,15 @@ import asyncpg
 import pytest
 
 from db.cluster import LocalCluster, free_port
-from db.migrate import migrate, schema_version
+from db.migrate import available_migrations, migrate, schema_version
 from db.records import CallUpdate, to_json_line
 from db.writer import DurableWriter
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+
+ALL_VERSIONS = [m.version for m in available_migrations()]
 
 
 async def _poll(predicate: Callable[[], Awaitable[bool]], limit: float = 30.0) -> None:
@@ -37,9 +39,9 @@ async def test_migrations_are_idempotent(empty_dsn: str) -> None:
     conn = await asyncpg.connect(empty_dsn)
     try:
         assert await schema_version(conn) == 0
-        assert await migrate(conn) == [1, 2]
+        assert await migrate(conn) == ALL_VERSIONS
         assert await migrate(conn) == []
-        assert await schema_version(conn) == 2
+        assert await schema_version(conn) == ALL_VERSIONS[-1]
         tables = {
             r["tablename"]
             for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
@@ -63,7 +65,7 @@ async def test_concurrent_migrators_apply_once(empty_dsn: str) -> None:
     pool = await asyncpg.create_pool(empty_dsn, min_size=3, max_size=3)
     try:
         results = await asyncio.gather(migrate(pool), migrate(pool), migrate(pool))
-        assert sorted(results) == [[], [], [1, 2]]
+        assert sorted(results) == [[], [], ALL_VERSIONS]
     finally:
         await pool.close()
 

@@ -104,11 +104,6 @@ async def _record(db: asyncpg.Connection, number: str) -> asyncpg.Record:
 # -- account numbers and the CRM ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db/crm.py CrmRepository.find_by_account matches account_number exactly: the "
-    "digits a caller keys (1004) never find A-1004 (ivr.crm.account_key / docs/ivr.md)",
-)
 async def test_a_gold_account_number_finds_the_customer_and_raises_priority(
     calls: dict[str, Caller], ami: AmiWatch
 ) -> None:

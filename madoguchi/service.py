@@ -318,10 +318,6 @@ class Service:
         """Blind transfers reach agents and queues; no outside number is allowed by default."""
         return target in self.config.agents or target.removeprefix("queue:") in self.config.queues
 
-    def _transfer_allowed(self, target: str) -> bool:
-        """Blind transfers reach agents and queues; no outside number is allowed by default."""
-        return target in self.config.agents or target.removeprefix("queue:") in self.config.queues
-
     def _ring_timeout(self, queue: str) -> float | None:
         q = self.config.queues.get(queue)
         return None if q is None else float(q.ring_timeout)

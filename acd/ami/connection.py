@@ -147,6 +147,13 @@ class AmiConnection(Manager):  # type: ignore[misc]  # panoramisk has no type hi
         log.info("AMI logged in to %s:%s", self.config["host"], self.config["port"])
         self._login_cb()
 
+    def drop(self) -> None:
+        """Abort the TCP connection (it stopped answering): panoramisk reconnects."""
+        protocol = self.protocol
+        transport = getattr(protocol, "transport", None)
+        if transport is not None and not self._closed:
+            transport.abort()
+
     def close(self) -> None:
         self._closed = True
         self.authenticated = False

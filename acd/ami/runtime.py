@@ -78,6 +78,7 @@ BRIDGE_OPTIONS = "xT"  # x: hang the caller up when the agent leaves; T: agent m
 LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after a resync needs none
 RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still starting
 RESYNC_RETRIES = 30
+PING_MISSES = 2  # unanswered pings in a row before the connection is dropped
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 
@@ -113,6 +114,8 @@ class Connection(Protocol):
     def connect(self) -> Any: ...
 
     def send_action(self, action: dict[str, str]) -> asyncio.Future[Any]: ...
+
+    def drop(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -204,6 +207,7 @@ class AcdRuntime:
         self._listeners: list[Listener] = []
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._tick_at: float | None = None
         self._manager: Connection | None = None
@@ -215,6 +219,7 @@ class AcdRuntime:
         self._adoptable: dict[tuple[str, str], str] = {}
         self._shutdown_channels: set[str] = set()
         self._stats = _Stats()
+        self._deferred = 0  # command batches waiting for the next loop turn
         self._stopped = False
         self._busy = False
         self._resynced_at = float("-inf")  # loop time of the last successful resync
@@ -247,6 +252,7 @@ class AcdRuntime:
         )
         self._manager.register_event("*", self._on_ami_event)
         self._manager.connect()
+        self._watchdog = asyncio.create_task(self._watch(), name="acd-ami-watchdog")
         self._schedule_tick()
 
     async def stop(self) -> None:
@@ -257,6 +263,9 @@ class AcdRuntime:
         if self._manager is not None:
             self._manager.close()
             self._manager = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._worker is not None:
             worker, self._worker = self._worker, None
             worker.cancel()
@@ -423,17 +432,39 @@ class AcdRuntime:
         return commands
 
     def _after_handle(self, event: ListenerEvent, commands: Sequence[Command], now: float) -> None:
-        for command in commands:
-            try:
-                self._execute(command, event)
-            except Exception:  # one bad command must not stop the others
-                log.exception("executing %r failed", command)
+        # Listeners first: the screen pop is queued for the agent's websocket before the
+        # ring. A batch that rings an agent then leaves on the next loop turn, after the
+        # websocket writers the pop woke up have written it (the worker waits for it).
         for listener in list(self._listeners):
             try:
                 listener(event, commands, now)
             except Exception:
                 log.exception("ACD listener %r failed", listener)
+        # (A resync adopts rings already in progress while it runs: never deferred.)
+        rings = not isinstance(event, Resynced) and any(
+            isinstance(command, RingAgent) for command in commands
+        )
+        try:
+            loop = asyncio.get_running_loop() if rings else None
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self._execute_all(commands, event)
+        else:
+            self._deferred += 1
+            loop.call_soon(self._execute_deferred, commands, event)
         self._schedule_tick()
+
+    def _execute_all(self, commands: Sequence[Command], event: ListenerEvent) -> None:
+        for command in commands:
+            try:
+                self._execute(command, event)
+            except Exception:  # one bad command must not stop the others
+                log.exception("executing %r failed", command)
+
+    def _execute_deferred(self, commands: Sequence[Command], event: ListenerEvent) -> None:
+        self._deferred -= 1
+        self._execute_all(commands, event)
 
     async def _on_ami_event(self, manager: object, message: Mapping[str, object]) -> None:
         self._queue.put_nowait(message)
@@ -469,6 +500,29 @@ class AcdRuntime:
                 log.exception("handling %r failed", item)
             finally:
                 self._busy = False
+            while self._deferred:  # noqa: ASYNC110 - a loop turn, not a wait for a condition
+                # Carry out a deferred ring before the next event can cancel it.
+                await asyncio.sleep(0)
+
+    async def _watch(self) -> None:
+        """Ping Asterisk; a connection that stops answering (half-open TCP, a hung
+        Asterisk) is dropped so panoramisk reconnects and the login resyncs."""
+        misses = 0
+        while not self._stopped:
+            await asyncio.sleep(self._ping_interval)
+            manager = self._manager
+            if manager is None or not manager.usable:
+                misses = 0
+                continue
+            try:
+                await self._action({"Action": "Ping"})
+                misses = 0
+            except (AmiUnavailable, AmiActionFailed):
+                misses += 1
+                if misses >= PING_MISSES:
+                    log.warning("AMI: %d pings unanswered, dropping the connection", misses)
+                    misses = 0
+                    manager.drop()
 
     async def _on_message(self, message: Mapping[str, object]) -> None:
         fact = cv.convert(message)

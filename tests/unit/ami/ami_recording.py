@@ -29,6 +29,8 @@ class RecordingConnection:
     contacts: list[dict[str, str]] = field(default_factory=list)
     callback: Any = None
     connected: bool = False
+    answer_pings: bool = True
+    drops: int = 0
 
     @property
     def usable(self) -> bool:
@@ -45,11 +47,18 @@ class RecordingConnection:
     def close(self) -> None:
         self.connected = False
 
+    def drop(self) -> None:
+        self.drops += 1
+        self.connected = False
+        self.on_lost()
+
     def send_action(self, action: dict[str, str]) -> asyncio.Future[Any]:
         self.actions.append(dict(action))
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         name = action["Action"]
-        if name == "Originate" and "ChannelId" in action:
+        if name == "Ping" and not self.answer_pings:
+            pass  # a hung Asterisk: no answer ever
+        elif name == "Originate" and "ChannelId" in action:
             self.originates[action["ChannelId"]] = future
         elif name == "CoreShowChannels":
             future.set_result(self._listing(self.channels, "CoreShowChannelsComplete"))
@@ -111,6 +120,8 @@ def make_rig(
     agents: tuple[str, ...] = ("1003", "1004"),
     ring_timeout: float = 5.0,
     wrapup: float = 0.0,
+    ping_interval: float = 5.0,
+    action_timeout: float = 10.0,
 ) -> Rig:
     clock = [1000.0]
     queues = [QueueSpec("support", ring_timeout=ring_timeout, wrapup=wrapup, max_wait=0)]
@@ -135,6 +146,8 @@ def make_rig(
         router=router,
         clock=lambda: clock[0],
         connection_factory=factory,
+        ping_interval=ping_interval,
+        action_timeout=action_timeout,
     )
     seen: list[tuple[object, tuple[Command, ...]]] = []
     runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))

@@ -355,3 +355,10 @@ def test_soft_hangup_for_shutdown() -> None:
     assert isinstance(fact, cv.SoftHangup) and fact.shutdown
     other = cv.convert({"Event": "SoftHangupRequest", "Uniqueid": "1.2", "Cause": "16"})
     assert isinstance(other, cv.SoftHangup) and not other.shutdown
+
+
+def test_reconnect_backoff_doubles_up_to_its_bound() -> None:
+    from acd.ami.connection import Backoff
+
+    backoff = Backoff(first=0.5, limit=10.0)
+    assert [backoff.after(n) for n in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]

@@ -3,6 +3,7 @@ duplicated or out-of-order events leave one consistent outcome per call."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -295,3 +296,19 @@ async def test_resync_keeps_a_waiting_callback_and_rings_it_later(rig: Rig) -> N
     await rig.settle()
     (originate,) = rig.ami.named("Originate")
     assert (originate["Context"], originate["Exten"]) == ("agents", "0399998888")
+
+
+async def test_a_connection_that_stops_answering_is_dropped() -> None:
+    rig = make_rig(ping_interval=0.01, action_timeout=0.01)
+    await rig.runtime.start()
+    try:
+        await rig.settle()
+        rig.ami.answer_pings = False
+        for _ in range(500):
+            if rig.ami.drops:
+                break
+            await asyncio.sleep(0.01)
+        assert rig.ami.drops == 1
+        assert rig.runtime.status()["reconnects"] == 1
+    finally:
+        await rig.runtime.stop()

@@ -126,3 +126,21 @@ async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
     assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> None:
+    # support: overflow when_no_agents = "voicemail" (config/queues.toml)
+    callers = place_calls(
+        CallerScript(number="200", caller_name="Late", hangup_after_ms=4000),
+        acd.workdir / "callers",
+        server=acd.pbx.server,
+    )
+    await wait_until("the call overflows", lambda: len(acd.endings()) == 1)
+    assert acd.endings()[0].outcome is CallOutcome.OVERFLOW_VOICEMAIL
+    await wait_until(
+        "the caller is in the queue's voicemail",
+        lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
+    )
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+    assert len(acd.endings()) == 1

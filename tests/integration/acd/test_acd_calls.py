@@ -16,6 +16,11 @@ from madoguchi.harness.sipp import CallerScript, place_calls
 pytestmark = pytest.mark.integration
 
 
+def reachable(acd: Acd, agent_id: str) -> bool:
+    view = acd.runtime.router.agent_view(agent_id, time.monotonic())
+    return view is not None and view.reachable
+
+
 def caller(acd: Acd, name: str, **kwargs: object) -> CallerScript:
     return CallerScript(number="200", caller_name=name, **kwargs)  # type: ignore[arg-type]
 
@@ -144,3 +149,19 @@ async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> Non
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
     assert len(acd.endings()) == 1
+
+
+async def test_agent_whose_phone_unregisters_is_no_longer_offered(acd: Acd) -> None:
+    leaving = acd.agent("1003", 41063, talk_ms=1000)
+    acd.agent("1004", 41064, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003"))  # longest idle: would be first
+    acd.runtime.submit(AgentLoggedIn("1004"))
+    await acd.reachable("1003", "1004")
+    assert leaving.register(expires=0) == 0
+    await wait_until("1003 unreachable", lambda: not reachable(acd, "1003"))
+    callers = place_calls(caller(acd, "Unreg"), acd.workdir / "callers", server=acd.pbx.server)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    assert acd.endings()[0].agent_id == "1004"
+    assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()

@@ -58,14 +58,14 @@ class Enqueued:
 
     @classmethod
     def from_event(cls, event: AmiEvent) -> Enqueued:
-        ctx_text = _last(event, "Context")
+        ctx_text = _last(event, "AcdContext")
         return cls(
             uniqueid=_last(event, "Uniqueid"),
             channel=_last(event, "Channel"),
             caller_number=_last(event, "CallerIDNum"),
             caller_name=_last(event, "CallerIDName"),
             queue=_last(event, "Queue"),
-            priority=int(_last(event, "Priority") or "0"),
+            priority=int(_last(event, "AcdPriority") or "0"),
             skills=_last(event, "Skills"),
             context=decode_context(ctx_text) if ctx_text else {},
             raw=event,

@@ -81,7 +81,51 @@ class CallerScript:
     max_wait_ms: int = 60_000
 
 
-def caller_scenario(script: CallerScript) -> str:
+_FIRST_SEQ = 1000
+_FIRST_TS = 160_000
+
+
+def dtmf_pcaps(digits: str, workdir: Path) -> list[Path]:
+    """One RFC 2833 capture per key press, with RTP sequence numbers and timestamps that
+    grow from press to press.
+
+    sip-tester's captures are packets cut from a single call in the order 0-9, *, #, and
+    SIPp replays them verbatim. Asterisk drops an event whose sequence number and timestamp
+    are not newer than the last it saw, so with the files as they are only keys pressed in
+    that order arrive (9 then 2 loses the 2; a repeated key is heard once). Here the same
+    packets get fresh numbers per press.
+    """
+    import struct
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    for index, digit in enumerate(digits):
+        raw = (DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap").read_bytes()
+        header, packets, offset, n = raw[:24], bytearray(), 24, 0
+        while offset < len(raw):
+            record = bytearray(raw[offset : offset + 16])
+            incl = struct.unpack("<I", record[8:12])[0]
+            frame = bytearray(raw[offset + 16 : offset + 16 + incl])
+            offset += 16 + incl
+            ip = 14  # Ethernet
+            udp = ip + (frame[ip] & 0x0F) * 4
+            rtp = udp + 8
+            frame[udp + 6 : udp + 8] = b"\x00\x00"  # no UDP checksum (IPv4 allows it)
+            seq = _FIRST_SEQ + 20 * index + n
+            ts = _FIRST_TS + 8000 * index
+            frame[rtp + 2 : rtp + 8] = struct.pack(">HI", seq, ts)
+            packets += record + frame
+            n += 1
+        path = workdir / f"dtmf-{index:03d}-{_pcap_name(digit)}.pcap"
+        path.write_bytes(header + packets)
+        out.append(path)
+    return out
+
+
+def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -> str:
+    """The caller's SIPp scenario; `pcaps`: one capture per key press (dtmf_pcaps), else
+    sip-tester's own files (fine for keys pressed in rising order only)."""
+    presses = iter(pcaps or ())
     name = _header_safe(script.caller_name)
     num = re.sub(r"[^0-9A-Za-z+*#._-]", "", script.caller_num) or "anonymous"
     invite = f"""INVITE sip:{script.number}@[remote_ip]:[remote_port] SIP/2.0
@@ -122,7 +166,7 @@ def caller_scenario(script: CallerScript) -> str:
             parts.append(f'  <pause milliseconds="{int(step.ms)}"/>')
             continue
         for digit in step.digits:
-            pcap = DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap"
+            pcap = next(presses, None) or DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap"
             parts.append(
                 f'  <nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>'
             )
@@ -182,9 +226,7 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
     # The far end's From and our To are kept for a BYE we send ourselves (SIPp refuses
     # a scenario that assigns a variable it never uses).
     sends_bye = mode == "answer" and talk_ms is not None
-    keep = (
-        '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>' if sends_bye else ""
-    )
+    keep = '<ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>' if sends_bye else ""
     actions = (
         "<action>"
         '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote"/>'
@@ -496,4 +538,7 @@ def place_calls(
     if media_port:
         args += ["-mp", str(media_port)]
     target = server or default_server()
-    return _run_sipp("callers", workdir, caller_scenario(script), args, target, local_ip)
+    digits = "".join(step.digits for step in script.steps if isinstance(step, Dtmf))
+    pcaps = dtmf_pcaps(digits, workdir / "dtmf") if digits else None
+    scenario = caller_scenario(script, pcaps)
+    return _run_sipp("callers", workdir, scenario, args, target, local_ip)

@@ -57,3 +57,24 @@ def test_agent_scenarios_are_valid_xml(mode: str) -> None:
 def test_unknown_digit_is_refused() -> None:
     with pytest.raises(ValueError, match="no RFC 2833 capture"):
         caller_scenario(CallerScript("100", steps=(Dtmf("A"),)))
+
+
+def test_each_key_press_gets_newer_rtp_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import struct
+
+    from madoguchi.harness.sipp import dtmf_pcaps
+
+    def first_seq_ts(path) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        raw = path.read_bytes()
+        incl = struct.unpack("<I", raw[24 + 8 : 24 + 12])[0]
+        frame = raw[24 + 16 : 24 + 16 + incl]
+        rtp = 14 + (frame[14] & 0x0F) * 4 + 8
+        return struct.unpack(">HI", frame[rtp + 2 : rtp + 8])
+
+    pcaps = dtmf_pcaps("9922", tmp_path)
+    numbers = [first_seq_ts(p) for p in pcaps]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 4
+    xml = caller_scenario(CallerScript("100", steps=(Dtmf("9922"),)), pcaps)
+    assert [e.get("play_pcap_audio") for e in ET.fromstring(xml).iter("exec")] == [
+        str(p) for p in pcaps
+    ]

@@ -1,12 +1,14 @@
 """Hot reload on the real stack: while SIPp callers wait and talk on number 200, the admin adds
-a queue, changes a strategy, adds an agent (a new PJSIP endpoint), removes one and changes the
-IVR menu of number 100; no call drops, nobody is logged out, the new agent registers and the
-new menu routes new calls. An invalid file changes nothing."""
+a queue, changes a strategy, adds an agent (a new PJSIP endpoint), removes one, adds a number
+and changes the IVR menu of number 100; no call drops, nobody is logged out, the new agent
+registers and the new menu routes new calls. An invalid file changes nothing. A removed queue
+hands its waiting caller to its overflow queue; an agent removed mid-call finishes the call.
+`madoguchi reload` reports the outcome, or that no service runs."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,27 +114,41 @@ def endpoint_exists(stack: Stack, ext: str) -> bool:
     return f"Endpoint:  {ext}" in out and "Unable to find" not in out
 
 
-@pytest.fixture
-def sipp(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """Start SIPp agents and callers; every one is stopped at the end, whatever happened."""
-    started: list[SippAgent | SippProcess] = []
+class Sipp:
+    """SIPp agents and callers of one test; every one is stopped at the end, whatever happened."""
 
-    def agent(ext: str, talk_ms: int | None = 5000) -> SippAgent:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.started: list[SippAgent | SippProcess] = []
+
+    def agent(self, ext: str, talk_ms: int | None = 5000) -> SippAgent:
         phone = SippAgent(
-            ext, f"pw{ext}", port=free_udp_port(), workdir=tmp_path, ring_ms=300, talk_ms=talk_ms
+            ext,
+            f"pw{ext}",
+            port=free_udp_port(),
+            workdir=self.workdir,
+            ring_ms=300,
+            talk_ms=talk_ms,
         )
         phone.start()
-        started.append(phone)
+        self.started.append(phone)
         return phone
 
-    def callers(script: CallerScript, name: str, count: int, rate: float = 1.0) -> SippProcess:
-        proc = place_calls(script, tmp_path / name, count=count, rate=rate)
-        started.append(proc)
+    def callers(self, script: CallerScript, name: str, count: int = 1) -> SippProcess:
+        proc = place_calls(script, self.workdir / name, count=count, rate=1.0)
+        self.started.append(proc)
         return proc
 
-    yield lambda kind, *a, **k: agent(*a, **k) if kind == "agent" else callers(*a, **k)
-    for item in reversed(started):
-        item.stop()
+    def stop_all(self) -> None:
+        for item in reversed(self.started):
+            item.stop()
+
+
+@pytest.fixture
+def sipp(tmp_path: Path) -> Iterator[Sipp]:
+    harness = Sipp(tmp_path)
+    yield harness
+    harness.stop_all()
 
 
 async def ready(desktop_for: Any, ext: str) -> Desktop:
@@ -147,18 +163,17 @@ def states(board: dict[str, Any]) -> dict[str, str]:
 
 
 async def test_reload_during_calls_drops_nothing_and_applies_every_change(
-    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Any
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Sipp
 ) -> None:
     desktops: dict[str, Desktop] = {}
     try:
         for ext in ("1001", "1003", "1004"):
-            assert sipp("agent", ext).register(expires=300) == 0
+            assert sipp.agent(ext).register(expires=300) == 0
             desktops[ext] = await ready(desktop_for, ext)
         assert endpoint_exists(stack, "1002") and not endpoint_exists(stack, "1005")
 
         # Three callers on 200 for the two support agents: two talk, one waits in queue.
-        on_200 = sipp(
-            "callers",
+        on_200 = sipp.callers(
             CallerScript(
                 "200", caller_num="0311112222", caller_name="リロード 中", max_wait_ms=90_000
             ),
@@ -210,13 +225,12 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
             ], f"agent {ext} was logged out by the reload"
 
         # The new agent: a phone that registers (res_pjsip reloaded) and a desktop login.
-        phone_1005 = sipp("agent", "1005", talk_ms=2000)
+        phone_1005 = sipp.agent("1005", talk_ms=2000)
         assert await asyncio.to_thread(phone_1005.register, 300) == 0
         desktops["1005"] = await ready(desktop_for, "1005")
 
         # The new menu applies to new calls: on 100, key 1 now leads to queue vip (agent 1005).
-        on_100 = sipp(
-            "callers",
+        on_100 = sipp.callers(
             CallerScript(
                 "100",
                 caller_num="0399990000",
@@ -246,13 +260,15 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
 
 
 async def test_invalid_reload_changes_nothing_and_says_why(
-    stack: Stack, demo_config_restored: Path, desktop_for: Any, sipp: Any
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Sipp
 ) -> None:
     etc_before = generated_etc(stack)
     config = demo_config_restored
     replace_in(
         config / "queues.toml", 'strategy = "longest_idle"', 'strategy = "fewest_calls"'
     )  # valid on its own; must not apply either
+    queues = config / "queues.toml"
+    queues.write_text(queues.read_text(encoding="utf-8") + NEW_QUEUE, encoding="utf-8")  # valid too
     replace_in(
         config / "agents.toml",
         "[[supervisor]]",
@@ -276,14 +292,15 @@ async def test_invalid_reload_changes_nothing_and_says_why(
 
     assert generated_etc(stack) == etc_before
     assert not endpoint_exists(stack, "1005")
+    assert "vip" not in [q["queue"] for q in (await wallboard())["queues"]]
     assert await login_status(stack, "1005", "pw1005") == 401  # nor a desktop login
 
     # Routing goes on with the old config: a call on 200 reaches support agent 1003.
     desktop = None
     try:
-        assert sipp("agent", "1003", talk_ms=1000).register(expires=300) == 0
+        assert sipp.agent("1003", talk_ms=1000).register(expires=300) == 0
         desktop = await ready(desktop_for, "1003")
-        caller = sipp("callers", CallerScript("200", max_wait_ms=60_000), "caller", count=1)
+        caller = sipp.callers(CallerScript("200", max_wait_ms=60_000), "caller", count=1)
         pop = await desktop.wait_message("call.offered")
         assert pop["queue"] == "support"
         assert await asyncio.to_thread(caller.wait, 60) == 0, caller.errors()
@@ -336,17 +353,16 @@ def test_cli_reload_without_a_running_service_is_a_clear_error(tmp_path: Path) -
 
 
 async def test_removed_queue_moves_its_waiting_caller_to_its_overflow_queue(
-    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Any
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Sipp
 ) -> None:
     desktops: dict[str, Desktop] = {}
     try:
         # Sales is staffed (1001, paused) so its caller waits; support's 1003 is ready.
         desktops["1001"] = await desktop_for("1001", "pw1001")
         await desktops["1001"].set_state("1001", "pause", reason="break")
-        assert sipp("agent", "1003", talk_ms=1000).register(expires=300) == 0
+        assert sipp.agent("1003", talk_ms=1000).register(expires=300) == 0
         desktops["1003"] = await ready(desktop_for, "1003")
-        caller = sipp(
-            "callers",
+        caller = sipp.callers(
             CallerScript(
                 "100",
                 caller_num="0355556666",
@@ -404,14 +420,13 @@ queues = { support = 1 }
 
 
 async def test_removed_agent_on_a_call_finishes_it_then_is_logged_out(
-    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Any
+    stack: Stack, demo_config_restored: Path, desktop_for: Any, wallboard: Any, sipp: Sipp
 ) -> None:
     desktop = None
     try:
-        assert sipp("agent", "1004", talk_ms=4000).register(expires=300) == 0
+        assert sipp.agent("1004", talk_ms=4000).register(expires=300) == 0
         desktop = await ready(desktop_for, "1004")
-        caller = sipp(
-            "callers",
+        caller = sipp.callers(
             CallerScript("200", caller_num="0377778888", max_wait_ms=60_000),
             "caller",
             count=1,

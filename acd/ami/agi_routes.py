@@ -30,8 +30,8 @@ from acd.core.events import (
     AgentPaused,
     AgentReady,
     CallbackRequested,
-    CallerHungUp,
     Event,
+    VoicemailRequested,
 )
 from acd.core.specs import QueueSpec
 from acd.core.views import CallView
@@ -231,9 +231,10 @@ async def _announce(
         await _play(request, sounds.callback_confirmed)
         return "hangup"
     if digits == "2" and voicemail:
-        # The caller leaves the queue for the voicemail box (see the report: the core has no
-        # dedicated event yet, so the call is closed as the caller leaving the queue).
-        runtime.submit(CallerHungUp(uniqueid))
+        # The call ends as overflow_voicemail; the dialplan (ACD_ACTION) takes the caller to
+        # the queue's mailbox, so the runtime sends no Redirect for this overflow.
+        if _ignored(runtime.submit(VoicemailRequested(uniqueid))):
+            return "continue"
         return "voicemail"
     return "continue"
 

@@ -737,6 +737,8 @@ class AcdRuntime:
     def _overflow(self, command: Overflow) -> None:
         target = command.target
         if target.kind == "voicemail":
+            if command.reason == "caller_request":
+                return  # the announce route's ACD_ACTION takes the caller there itself
             variables = {"ACD_QUEUE": command.source_queue}
             self._redirect_caller(command.call_id, VOICEMAIL_CONTEXT, "s", "1", variables)
         elif target.kind == "callback":

@@ -48,6 +48,7 @@ from acd.core.events import (
     IvrEntered,
     RingFailed,
     Tick,
+    VoicemailRequested,
     WrapUpDone,
     WrapUpExtended,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "Tick",
     "UnknownAgent",
     "UnknownNotReadyReason",
+    "VoicemailRequested",
     "WrapUpDone",
     "WrapUpExtended",
     "WrapUpScheduled",

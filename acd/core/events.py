@@ -147,6 +147,15 @@ class CallbackRequested:
     number: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class VoicemailRequested:
+    """A waiting caller chose to leave a message (a key press where the queue allows
+    voicemail): the call ends with ``overflow_voicemail``; the adapter's dialplan takes the
+    caller to the queue's mailbox itself."""
+
+    call_id: str
+
+
 # ---- housekeeping ---------------------------------------------------------------------------
 
 
@@ -189,6 +198,7 @@ Event = (
     | CallCompleted
     | CallTransferred
     | CallbackRequested
+    | VoicemailRequested
     | Tick
     | ConfigReplaced
     | CountersReset

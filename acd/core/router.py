@@ -89,6 +89,7 @@ from acd.core.events import (
     IvrEntered,
     RingFailed,
     Tick,
+    VoicemailRequested,
     WrapUpDone,
     WrapUpExtended,
 )
@@ -349,6 +350,8 @@ class Router:
                 self._on_transferred(event, now, out)
             case CallbackRequested():
                 self._on_callback_requested(event, now, out)
+            case VoicemailRequested():
+                self._on_voicemail_requested(event, now, out)
             case ConfigReplaced():
                 self._on_config_replaced(event, now, out)
             case CountersReset():
@@ -624,6 +627,17 @@ class Router:
         out.append(Overflow(call.call_id, queue.name, target, "caller_request"))
         self._count_overflow(queue)
         self._convert_to_callback(call, queue, number, now, out)
+
+    def _on_voicemail_requested(
+        self, event: VoicemailRequested, now: float, out: list[Command]
+    ) -> None:
+        call = self._calls.get(event.call_id)
+        if call is None or call.state is not _C.QUEUED or call.queue is None:
+            out.append(EventIgnored(event, "call is not waiting"))
+            return
+        # The same path as a voicemail overflow: QUEUED -> ENDED(overflow_voicemail), once.
+        if not self._overflow(call, OverflowTarget("voicemail"), "caller_request", now, out):
+            out.append(EventIgnored(event, "voicemail not possible for this call"))
 
     # ---- configuration ------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from acd.core import (
     OverflowTarget,
     QueueSpec,
     RingAgent,
+    VoicemailRequested,
 )
 from acd.core.estimator import HandleTimeAverage, estimated_wait
 
@@ -132,6 +133,44 @@ def test_callback_overflow_and_refusals() -> None:
     h2 = Harness([QueueSpec("q", allow_callback=False)], [])
     h2.send(CallArrived("c1", "q", caller_number="0312345678"), at=0)
     assert isinstance(h2.send(CallbackRequested("c1"), at=1)[0], EventIgnored)
+
+
+def test_a_caller_asking_for_voicemail_ends_once_as_overflow_voicemail() -> None:
+    h = Harness([QueueSpec("q", max_wait=0)], [agent("a1", {"q": 1})])
+    h.send(AgentLoggedIn("a1", not_ready_reason="break"))
+    h.send(CallArrived("c1", "q", caller_number="0312345678"), at=0)
+    h.send(CallArrived("c2", "q"), at=5)
+    out = h.send(VoicemailRequested("c1"), at=20)
+    assert of_type(out, Overflow) == [
+        Overflow("c1", "q", OverflowTarget("voicemail"), "caller_request")
+    ]
+    ended = h.outcome("c1")
+    assert ended.outcome is CallOutcome.OVERFLOW_VOICEMAIL and ended.wait_time == 20
+    assert h.router.call_view("c1", 20) is None and h.router.position("c2") == 1
+    stats = h.router.queue_stats("q", 20)
+    assert stats is not None
+    assert (stats.counters.overflowed, stats.counters.abandoned) == (1, 0)
+    # Its hang-up on the way to the mailbox (and a second key press) change nothing.
+    assert isinstance(h.send(CallerHungUp("c1"), at=21)[0], EventIgnored)
+    assert isinstance(h.send(VoicemailRequested("c1"), at=22)[0], EventIgnored)
+    h.outcome("c1")  # still exactly one outcome
+
+
+def test_voicemail_requests_that_cannot_apply_are_ignored() -> None:
+    h = Harness([QueueSpec("q", max_wait=0, allow_voicemail=False)], [agent("a1", {"q": 1})])
+    h.send(CallArrived("c1", "q"), at=0)
+    out = h.send(VoicemailRequested("c1"), at=1)
+    assert [type(c) for c in out] == [EventIgnored]
+    assert h.router.position("c1") == 1
+    h2 = Harness([QueueSpec("q", max_wait=0)], [agent("a1", {"q": 1})])
+    h2.send(AgentLoggedIn("a1"))
+    h2.send(CallArrived("c1", "q"), at=0)  # rung at once: no longer waiting
+    assert [type(c) for c in h2.send(VoicemailRequested("c1"), at=1)] == [EventIgnored]
+    h2.send(CallArrived("c2", "q", caller_number="0312345678"), at=2)
+    h2.send(CallbackRequested("c2"), at=3)
+    # A callback entry has nobody on the line to leave a message.
+    assert [type(c) for c in h2.send(VoicemailRequested("c2:callback"), at=4)] == [EventIgnored]
+    assert isinstance(h2.send(VoicemailRequested("unknown"), at=5)[0], EventIgnored)
 
 
 def test_max_wait_disconnects_with_its_own_outcome() -> None:

@@ -49,6 +49,7 @@ from acd.core import (
     RouterSnapshot,
     Strategy,
     Tick,
+    VoicemailRequested,
     WrapUpDone,
     WrapUpExtended,
 )
@@ -243,6 +244,7 @@ ACTIONS = [
     "complete",
     "transfer",
     "callback",
+    "voicemail",
     "contact",
     "tick",
     "tick",
@@ -312,6 +314,8 @@ def next_event(world: World, data: st.DataObject) -> Event:
             return CallTransferred(call_id, target)
         case "callback" if live:
             return CallbackRequested(data.draw(st.sampled_from(live)).call_id)
+        case "voicemail" if live:
+            return VoicemailRequested(data.draw(st.sampled_from(live)).call_id)
         case "contact":
             return ContactStatusChanged(agent_id, reachable=data.draw(st.booleans()))
         case "reconfigure":

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from ami_recording import Rig, enqueue, make_rig
+from ami_recording import Rig, enqueue, hangup, make_rig
 
 from acd.ami.agi_routes import quote, register_acd_routes
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
-from acd.core.commands import CallbackCreated, CallEnded
+from acd.core.commands import CallbackCreated, CallEnded, Overflow
 from acd.core.events import AgentLoggedIn
 
 Route = Callable[[Any], Any]
@@ -89,12 +89,21 @@ async def test_announce_without_a_key_continues_waiting(rig: Rig) -> None:
     assert not rig.of(CallEnded)
 
 
-async def test_announce_voicemail_choice(rig: Rig) -> None:
+async def test_announce_voicemail_choice_ends_the_call_as_voicemail(rig: Rig) -> None:
     await waiting_caller(rig)
     request = Request({"agi_uniqueid": "1700000000.5"}, ["2"])
     await routes(rig).routes["announce"](request)
     assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "voicemail"'
     assert rig.runtime.call_for_channel("1700000000.5") is None  # no longer offered
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
+    (overflow,) = rig.of(Overflow)
+    assert (overflow.target.kind, overflow.reason) == ("voicemail", "caller_request")
+    assert not rig.ami.named("Redirect")  # the dialplan goes to the mailbox (ACD_ACTION)
+    # The caller hangs up after its message: still exactly one outcome.
+    await rig.ami.emit(hangup("1700000000.5", "PJSIP/callers-1700000000.5"))
+    await rig.settle()
+    assert rig.of(CallEnded) == [ending]
 
 
 async def test_announce_for_an_unknown_channel_only_continues(rig: Rig) -> None:

@@ -195,7 +195,7 @@ class AcdRuntime:
         self._settings = AmiSettings(host=host, port=port, user=username, secret=secret)
         self._router = router
         if queues is None or agents is None:
-            queues, agents = _specs_of(router)
+            queues, agents = router.specs()
         self._queues = {spec.name: spec for spec in queues}
         self._agents = {spec.id: spec for spec in agents}
         self._clock = clock
@@ -1065,16 +1065,6 @@ class _OriginateDone:
 
 _TICK = object()
 _RESYNC = object()
-
-
-def _specs_of(router: Router) -> tuple[list[QueueSpec], list[AgentSpec]]:
-    """The specs a router was built with (for ``Router.recover``).
-
-    The core has no public accessor yet (asked for one): read its records.
-    """
-    queues = [record.spec for record in router._queues.values() if not record.draining]
-    agents = [record.spec for record in router._agents.values() if not record.removed]
-    return queues, agents
 
 
 def _adopt_state(router: Router, rebuilt: Router) -> None:

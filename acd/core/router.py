@@ -234,6 +234,17 @@ class Router:
     def queue_names(self) -> tuple[str, ...]:
         return tuple(self._queues)
 
+    def specs(self) -> tuple[tuple[QueueSpec, ...], tuple[AgentSpec, ...]]:
+        """The configuration in force: (queues, agents); agents in configuration order.
+
+        Queues that are draining after a ``ConfigReplaced`` and agents removed by one (even
+        while they finish a call) are left out: what ``Router.recover`` should be built with.
+        """
+        queues = tuple(q.spec for q in self._queues.values() if not q.draining)
+        live = [a for a in self._agents.values() if not a.removed]
+        agents = tuple(a.spec for a in sorted(live, key=lambda a: a.order))
+        return queues, agents
+
     @classmethod
     def recover(
         cls,

@@ -11,6 +11,7 @@ from acd.core import (
     AgentPaused,
     CallArrived,
     CallCompleted,
+    ConfigReplaced,
     CountersReset,
     EventIgnored,
     QueueSpec,
@@ -101,3 +102,20 @@ def test_many_waiting_calls_are_served_in_order() -> None:
         h.send(CallCompleted(pair[0]), at=301.5 + step)
     expected = sorted((f"c{i:03d}" for i in range(200)), key=lambda c: (-(int(c[1:]) % 3), c))
     assert served == expected
+
+
+def test_specs_are_the_configuration_in_force() -> None:
+    queues = [QueueSpec("q", max_wait=0), QueueSpec("old", max_wait=0)]
+    agents = [agent("a1", {"q": 1}), agent("a2", {"q": 1, "old": 1}), agent("a3", {"q": 1})]
+    h = Harness(queues, agents)
+    assert h.router.specs() == (tuple(queues), tuple(agents))
+    h.send(AgentLoggedIn("a1"))
+    h.send(CallArrived("c1", "q"), at=1)
+    h.send(AgentAnswered("c1", "a1"), at=2)  # a1 is on a call when it is removed
+    h.send(CallArrived("w1", "old"), at=3)  # keeps the removed queue draining
+    new_q = QueueSpec("q", max_wait=0, ring_timeout=20)
+    new_agents = (agent("a3", {"q": 1}), agent("a2", {"q": 2}))
+    h.send(ConfigReplaced((new_q,), new_agents), at=4)
+    assert h.router.queue_names() == ("q", "old")  # still draining, still known
+    assert h.router.agent_view("a1", 4) is not None  # still finishing its call
+    assert h.router.specs() == ((new_q,), new_agents)

@@ -85,6 +85,7 @@ class Service:
         self._dirty_queues: set[str] = set()
         self._reload_lock = asyncio.Lock()
         self._reload_seq = 0
+        self._asterisk_pending: set[str] = set()  # files written but not yet reloaded
         # Read by the CTI and the phone feature codes; reload() updates them in place.
         self._authenticator = _CurrentAuthenticator(authenticator(config))
         self._pins = {a.id: a.pin for a in config.agents.values()}
@@ -426,12 +427,14 @@ class Service:
             )
         lines = lines or ["no change"]
         try:
-            changed = assemble_etc(self.paths, generated)
-            if changed:
-                await self._reload_asterisk(changed)
+            # Files a failed reload wrote are on disk already: reload their modules this time.
+            self._asterisk_pending.update(assemble_etc(self.paths, generated))
+            if self._asterisk_pending:
+                await self._reload_asterisk(sorted(self._asterisk_pending))
+            self._asterisk_pending.clear()
         except (OSError, StackError, subprocess.SubprocessError) as exc:
             log.error("reload: the routing and IVR changes apply; Asterisk's did not: %s", exc)
-            return False, [*lines, f"Asterisk not reloaded: {exc}"]
+            return False, [*lines, f"Asterisk not reloaded (the next reload retries): {exc}"]
         log.info("reload applied: %s", "; ".join(lines))
         return True, lines
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
 from madoguchi.stack.runner import Stack
@@ -142,14 +141,6 @@ async def test_hostile_caller_ids_and_notes_are_stored_safely_and_the_writer_goe
     assert rejected_count(stack.paths.spool) == rejected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "acd/ami/convert.py clean_caller_name: Asterisk 22's AMI escapes ' \" and \\ in "
-        "CallerIDName (C-style, \\'); the ACD does not undo it, so O'Brien is popped and "
-        "stored as O\\'Brien (the IVR path, agi_calleridname, keeps O'Brien)"
-    ),
-)
 async def test_an_apostrophe_in_caller_id_round_trips_on_the_acd_path(
     stack: Stack, staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:

@@ -45,7 +45,11 @@ def callers() -> Iterator[list[SippProcess]]:
 
 async def _connect(stack: Stack) -> asyncpg.Connection:
     conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    await wait_migrated(conn)
+    try:
+        await wait_migrated(conn)
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 

@@ -67,6 +67,26 @@ def clean_caller_name(value: object) -> str:
     return "" if name in ("<unknown>",) else name
 
 
+# Asterisk's ast_escape_c: what follows a backslash in AMI channel-state headers.
+_C_ESCAPES = {
+    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+    "\\": "\\", "'": "'", '"': '"', "?": "?",
+}  # fmt: skip
+_C_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def unescape_ami(text: str) -> str:
+    """Undo Asterisk's C-style escaping of a channel's caller ID name in AMI events
+    (``O\\'Brien`` -> ``O'Brien``, ``a\\\\b`` -> ``a\\b``), once, left to right. A backslash
+    before anything else (Asterisk never writes one) is kept as it is."""
+    return _C_ESCAPED.sub(lambda m: _C_ESCAPES.get(m.group(1), m.group(0)), text)
+
+
+def ami_caller_name(event: RawEvent) -> str:
+    """The ``CallerIDName`` of an AMI channel event: unescaped once, then cleaned."""
+    return clean_caller_name(unescape_ami(header(event, "CallerIDName")))
+
+
 def decode_context(text: str) -> tuple[dict[str, object], str | None]:
     """ACD_CONTEXT (base64url of a JSON object) -> (object, problem or None). Never raises."""
     text = text.strip()
@@ -437,7 +457,7 @@ def convert_enqueue(event: RawEvent) -> Enqueue | None:
         priority=priority,
         requirements=requirements,
         caller_number=clean_number(header(event, "CallerIDNum")),
-        caller_name=clean_caller_name(header(event, "CallerIDName")),
+        caller_name=ami_caller_name(event),
         context=context,
         problems=tuple(problems),
     )
@@ -467,7 +487,7 @@ def convert_channel_row(event: RawEvent) -> ChannelListed | None:
         bridge_id=header(event, "BridgeId"),
         duration=parse_duration(header(event, "Duration")),
         caller_number=clean_number(header(event, "CallerIDNum")),
-        caller_name=clean_caller_name(header(event, "CallerIDName")),
+        caller_name=ami_caller_name(event),
     )
 
 

@@ -87,6 +87,38 @@ def test_caller_id_is_cleaned_and_bounded() -> None:
 
 
 @pytest.mark.parametrize(
+    ("on_the_wire", "name"),
+    [
+        ("O\\'Brien 山田", "O'Brien 山田"),  # Asterisk 22 escapes ' " \ (ast_escape_c)
+        ('\\"Big\\" Co\\?', '"Big" Co?'),
+        ("C:\\\\dir", "C:\\dir"),  # a real backslash arrives doubled
+        ("a\\\\'b", "a\\'b"),  # undone once, left to right: \\ then '
+        ("a\\\\\\'b", "a\\'b"),  # \\ \' -> \ '
+        ("tab\\there\\nnext", "tab here next"),  # control characters still dropped
+        ("odd\\x end\\", "odd\\x end\\"),  # never written by Asterisk: kept as it is
+        ("O'Brien", "O'Brien"),  # nothing escaped: unchanged
+    ],
+)
+def test_caller_name_escaping_of_the_ami_is_undone_once(on_the_wire: str, name: str) -> None:
+    fact = cv.convert(user_event(CallerIDName=on_the_wire))
+    assert isinstance(fact, cv.Enqueue) and fact.caller_name == name
+    row = cv.convert(
+        {"Event": "CoreShowChannel", "Uniqueid": "1763800000.7", "CallerIDName": on_the_wire}
+    )
+    assert isinstance(row, cv.ChannelListed) and row.caller_name == name
+
+
+def test_unescape_ami_is_the_inverse_of_asterisks_escaping() -> None:
+    def escape_c(text: str) -> str:  # main/utils.c ast_escape_c, as Asterisk 22 applies it
+        table = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
+        table.update({"\\": "\\", "'": "'", '"': '"', "?": "?"})
+        return "".join("\\" + table[ch] if ch in table else ch for ch in text)
+
+    for original in ["O'Brien", 'say "hi"?', "\\'", "\\\\''\"\"", "a\\nb", "山田\\", "x\ty"]:
+        assert cv.unescape_ami(escape_c(original)) == original
+
+
+@pytest.mark.parametrize(
     ("context", "problem"),
     [
         ("%%%not-base64", "context is not base64url"),

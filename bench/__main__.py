@@ -64,6 +64,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--agents", type=int, help="number of SIPp agents (default 24, quick 2)")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="SIPp logs of this run")
     p.add_argument(
+        "--render",
+        type=Path,
+        help="measure nothing: print the table of a saved JSON (and write --docs if given)",
+    )
+    p.add_argument(
         "--docs",
         type=Path,
         help="write the markdown report here (default docs/benchmarks.md after a full run)",
@@ -168,6 +173,21 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
     return out
 
 
+def render_saved(args: argparse.Namespace) -> int:
+    from bench import call_micro, call_report
+
+    report = json.loads(args.render.read_text(encoding="utf-8"))
+    call_micro.reparse(report.get("micro", {}))
+    rows = call_report.table(report.get("setups", {}))
+    print(call_report.render_text(rows))
+    if args.docs is not None:
+        from bench.call_docs import write_docs
+
+        write_docs(args.docs, report, rows)
+        log(f"report: {args.docs}")
+    return 0
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -183,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["MADOGUCHI_PG_PORT"] = str(free_tcp_port())
     from bench import call_micro, call_report
 
+    if args.render is not None:
+        return render_saved(args)
     conf = dict(QUICK if args.quick else FULL)
     if args.agents:
         conf["agents"] = args.agents

@@ -52,6 +52,25 @@ agent is logged in and made ready over the CTI websocket.
   the agent UAS's INVITE receipt for the same call. Negative: the pop arrived before the
   phone rang (the ACD publishes it first, by design).
 
+## Reading the figures
+
+* One run is one sample. Between three full runs on the same 2-core machine the ceilings
+  moved by one or two steps: (a) 150 / 175 / 200, (b) 15 / 25 / 25, (c) 80 / 100 / 100,
+  (d) 40 / 40 / 40 calls/s. Compare set-ups within one run, not across runs.
+* (a) uses its own phone (agent 2001, not in any queue), so its overload steps leave
+  nothing behind for (b)-(d). The queues' agents are 2002..: all of them are app_queue
+  members in (b) and logged in to the ACD in (c)/(d).
+* Overload is not graceful in any set-up: above its ceiling app_queue stops connecting
+  almost everyone (head-of-line waiting), and so does the ACD (the service's CPU falls
+  while Asterisk's rises: it is starved of AMI events rather than busy).
+* "Surrogate channels left in Asterisk": at 40 calls/s and more, a few calls per thousand
+  end with the caller never bridged although the agent answered (the agents hang up
+  100 ms after answering, a race with the ACD's bridge), leaving a `Surrogate/PJSIP/...`
+  channel in `madoguchi-wait` that cannot be hung up. Each counts as a failed call when
+  its caller waits out the bound. The bench counts them and does not wait for them.
+* The ACD's queue-entry-to-INVITE time is an AMI round trip (UserEvent to the service,
+  Originate back) plus the Python work; app_queue's is inside Asterisk.
+
 The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
 every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a
 good part of a core themselves. The figures are therefore what this machine does with
@@ -73,11 +92,12 @@ def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> 
         "",
         "```",
         "make setup      # once: Debian packages, .venv, the Asterisk root filesystem",
-        "make bench      # = .venv/bin/python -m bench (about 12 minutes on 2 cores)",
+        "make bench      # = .venv/bin/python -m bench (11-12 minutes on 2 cores)",
         "```",
         "",
         "Options: `--quick` (tiny parameters, the smoke test), `--only a,b,c,d`, `--json FILE`,",
-        "`--no-micro`, `--agents N`. The bench starts its own stack (a copy of `config/`, a",
+        "`--no-micro`, `--agents N`, `--render JSON` (table and this file from a saved run, no",
+        "measuring). The bench starts its own stack (a copy of `config/`, a",
         "temporary var dir, its own ports) and stops everything it started, also on errors",
         "and Ctrl-C; it can run beside `make run`. SIPp and stack logs of the last run stay in",
         "`bench/results/run/`.",

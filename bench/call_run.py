@@ -164,9 +164,7 @@ class CallBench:
             if time.monotonic() > deadline:
                 left = [f"{len(real)} channels", *real[:8]]
                 self.progress(f"  {len(real)} channels still up 20 s after the step: hangup")
-                for line in real:
-                    name = line.split("!", 1)[0]
-                    await asyncio.to_thread(self.bench.cli, f"channel request hangup {name}")
+                await asyncio.to_thread(self.bench.cli, "channel request hangup all")
                 await asyncio.sleep(2)
                 break
             await asyncio.sleep(0.5)

@@ -61,8 +61,9 @@ agent is logged in and made ready over the CTI websocket.
   nothing behind for (b)-(d). The queues' agents are 2002..: all of them are app_queue
   members in (b) and logged in to the ACD in (c)/(d).
 * Overload is not graceful in any set-up: above its ceiling app_queue stops connecting
-  almost everyone (head-of-line waiting), and so does the ACD (the service's CPU falls
-  while Asterisk's rises: it is starved of AMI events rather than busy).
+  almost everyone (head-of-line waiting), and so does the ACD: at its failing step the
+  service's CPU falls while Asterisk's passes one core (Asterisk, busy with the callers,
+  their hold music and the AMI events, is then the bottleneck, not the Python service).
 * "Surrogate channels left in Asterisk": at 40 calls/s and more, a few calls per thousand
   end with the caller never bridged although the agent answered (the agents hang up
   100 ms after answering, a race with the ACD's bridge), leaving a `Surrogate/PJSIP/...`

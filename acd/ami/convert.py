@@ -504,6 +504,16 @@ def caller_id(name: str, number: str) -> str:
     return f"<{safe_number}>" if safe_number else ""
 
 
+_VARIABLE_SPECIAL = re.compile(r'[",\\()\[\]]')
+
+
+def variable_value(text: str, limit: int = NAME_LIMIT) -> str:
+    """A value for an Originate ``Variable`` header: Asterisk splits that header at commas
+    (respecting quotes, brackets, parentheses and backslashes, which it strips), so those
+    characters are dropped; control characters too."""
+    return " ".join(_VARIABLE_SPECIAL.sub(" ", clean_text(text, limit)).split())
+
+
 def ring_failure_cause(reason: int) -> str:
     """OriginateResponse ``Reason`` (an AST_CONTROL code) -> RingFailed cause."""
     return {1: "rejected", 3: "no_answer", 5: "busy", 8: "unavailable"}.get(reason, "failed")

@@ -405,11 +405,25 @@ class AcdRuntime:
         attempt.holding = False
 
     async def dial(self, agent_id: str, number: str) -> None:
-        """Click-to-dial: ring the agent's phone, then dial ``number`` from context agents."""
-        if agent_id not in self._agents:
+        """Click-to-dial: ring the agent's phone, then dial ``number`` from context agents.
+
+        The called party sees the agent (its configured name and extension) as the caller;
+        the agent's own phone shows the dialled number (the leg's connected line)."""
+        spec = self._agents.get(agent_id)
+        if spec is None:
             raise ValueError(f"unknown agent {agent_id!r}")
         if not _DIAL_NUMBER.fullmatch(number):
             raise ValueError("a number is 1 to 32 of 0-9 * # +")
+        # No CallerID header: Originate would make it the leg's caller ID (which the
+        # dialplan's Dial() presents to the called party) and overwrite these variables.
+        # The leg's caller ID is the agent; its connected line (what the agent's phone shows)
+        # is the number, set quietly ("i": no update sent before the call exists).
+        name = cv.variable_value(spec.name)
+        variables = [
+            f"CALLERID(name)={name}",
+            f"CALLERID(num)={agent_id}",
+            f"CONNECTEDLINE(num,i)={number}",
+        ]
         await self._action(
             {
                 "Action": "Originate",
@@ -419,7 +433,7 @@ class AcdRuntime:
                 "Priority": "1",
                 "Async": "true",
                 "Timeout": "30000",
-                "CallerID": cv.caller_id("", number),
+                "Variable": ",".join(variables),
             }
         )
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 from conftest import Floor, invite_watch, wait_for
 
 from madoguchi.harness.sipp import CallerScript, SippAgent, SippProcess, place_calls
@@ -133,18 +132,12 @@ async def test_click_to_dial_rings_the_agent_then_the_number(
     await floor.wait_idle()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acd/ami/runtime.py AcdRuntime.dial: Originate sets CallerID to the dialled number "
-    "(shown on the agent's own phone), and the agents context's Dial() passes it on, so the "
-    'called party sees its own number (From: "<1003\'s name>" <sip:1004@...>), not 1003',
-)
 async def test_click_to_dial_presents_the_agent_as_the_caller(
     floor: Floor,
     desktop_for: Callable[..., Any],
     phones: Callable[..., SippAgent],
 ) -> None:
-    phones("1003")
+    own = phones("1003")
     other = phones("1004", talk_ms=300)
     desktop = await desktop_for("1003", "pw1003")
     rang = invite_watch(other, limit=20)
@@ -153,7 +146,10 @@ async def test_click_to_dial_presents_the_agent_as_the_caller(
     assert await rang() is not None, "the dialled agent 1004 never rang"
     await floor.wait_idle()
     invite = other.uas.invites()[-1]  # type: ignore[union-attr]
-    assert "<sip:1003@" in invite, invite
+    assert "<sip:1003@" in invite, invite  # the called party sees the agent ...
+    assert floor.stack.config.agents["1003"].name in invite, invite  # ... by its name
+    # The agent's own phone shows whom it is calling.
+    assert "<sip:1004@" in own.uas.invites()[-1]  # type: ignore[union-attr]
 
 
 async def test_hold_and_resume_keep_the_call(

@@ -20,7 +20,14 @@ from acd.core.commands import (
     RingAgent,
 )
 from acd.core.errors import IllegalAgentTransition
-from acd.core.events import AgentLoggedIn, AgentLoggedOut, AgentReady, CallbackRequested
+from acd.core.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentReady,
+    CallbackRequested,
+    ConfigReplaced,
+)
+from acd.core.specs import AgentSpec
 
 
 @pytest.fixture
@@ -312,3 +319,33 @@ async def test_a_connection_that_stops_answering_is_dropped() -> None:
         assert rig.runtime.status()["reconnects"] == 1
     finally:
         await rig.runtime.stop()
+
+
+async def test_click_to_dial_presents_the_agent_and_shows_the_agent_the_number(rig: Rig) -> None:
+    await rig.runtime.dial("1003", "0312345678")
+    (action,) = rig.ami.named("Originate")
+    assert action["Channel"] == "PJSIP/1003"
+    assert (action["Context"], action["Exten"]) == ("agents", "0312345678")
+    # Originate's CallerID would become the leg's caller ID, presented to the called party.
+    assert "CallerID" not in action
+    assert action["Variable"] == (
+        "CALLERID(name)=Agent 1003,CALLERID(num)=1003,CONNECTEDLINE(num,i)=0312345678"
+    )
+
+
+async def test_click_to_dial_keeps_a_japanese_name_and_drops_variable_syntax(rig: Rig) -> None:
+    queues, agents = rig.runtime.router.specs()
+    renamed = AgentSpec("1003", '鈴木, "一郎" (CS)\\[1]\r\nAction: Hangup', queues={"support": 1})
+    rig.runtime.submit(ConfigReplaced(queues, (renamed, *agents[1:])))
+    await rig.runtime.dial("1003", "1004")
+    (action,) = rig.ami.named("Originate")
+    # Asterisk splits Variable at commas outside quotes/brackets: none may come from the name;
+    # the line break became a space (no header injection).
+    assert action["Variable"] == (
+        "CALLERID(name)=鈴木 一郎 CS 1 Action: Hangup,CALLERID(num)=1003,CONNECTEDLINE(num,i)=1004"
+    )
+    with pytest.raises(ValueError, match="unknown agent"):
+        await rig.runtime.dial("9999", "1004")
+    with pytest.raises(ValueError, match="a number"):
+        await rig.runtime.dial("1003", "1004;Action: Hangup")
+    assert len(rig.ami.named("Originate")) == 1

@@ -78,7 +78,12 @@ class Micro:
 
 
 MICROS = (
-    Micro("routing_core", "routing_core.py", (), ("--quick",)),
+    Micro(
+        "routing_core",
+        "routing_core.py",
+        (),
+        ("--agents", "200", "--waiting", "1000", "--rounds", "2000"),
+    ),
     Micro("ivr_fastagi", "ivr_fastagi.py", (), ("--calls", "200"), _ivr),
     Micro(
         "cti_fanout",

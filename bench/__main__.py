@@ -51,7 +51,11 @@ TALK_MS = 100
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    # A closed stdout (`make bench | head`) must not stop the clean-up that logs as it goes.
+    try:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    except (BrokenPipeError, OSError):
+        pass
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -69,6 +69,13 @@ class AcdRuntimeView(Protocol):
     def submit(self, event: Event) -> list[Command]: ...
 
 
+# Where Asterisk sees the project's asterisk/sounds (madoguchi/stack/asterisk.py INNER_SOUNDS).
+# The path must be absolute: Asterisk then looks for <dir>/<language>/<name>, where the files
+# are; a relative "madoguchi/<name>" is looked up as <language>/madoguchi/<name> and not found,
+# and GET DATA with a missing prompt returns at once without listening for a key.
+CUSTOM_SOUNDS_DIR = "/usr/share/asterisk/sounds/madoguchi"
+
+
 @dataclass(frozen=True, slots=True)
 class AcdPrompts:
     """Sound files (Asterisk core sounds unless noted)."""
@@ -79,9 +86,9 @@ class AcdPrompts:
     minutes: str = "queue-minutes"
     less_than: str = "queue-less-than"
     # "To be called back, press 1. To leave a message, press 2." (a project prompt)
-    offer: str = "madoguchi/acd-offer"
-    offer_callback_only: str = "madoguchi/acd-offer-callback"
-    offer_voicemail_only: str = "madoguchi/acd-offer-voicemail"
+    offer: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer"
+    offer_callback_only: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer-callback"
+    offer_voicemail_only: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer-voicemail"
     callback_confirmed: str = "queue-thankyou"
     ask_pin: str = "agent-pass"
     login_ok: str = "agent-loginok"

@@ -3,14 +3,16 @@ with the ACD runtime in the test process.
 
 The ACD tests drive the runtime directly (restart Asterisk, cut the AMI socket, read the
 router), so they run their own Asterisk from a copy of config/ on other ports than the shared
-stack (both can run in one session): SIP 45060, AMI 45038, FastAGI 44573 (outside
-Asterisk's RTP range 20000-29999; agents use 41xxx with media on 42xxx). The support queue
-rings for 5 s and wraps up for 1 s so no-answer cases stay short.
+stack (both can run in one session): SIP 45060, AMI 45038, FastAGI 44573, CTI 48080 (outside
+Asterisk's RTP range 20000-29999; agents use 41xxx with media on 42xxx), each moved by
+MADOGUCHI_TEST_PORT_OFFSET like the shared stack's ports. The support queue rings for 5 s and
+wraps up for 1 s so no-answer cases stay short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections.abc import Callable
@@ -28,9 +30,11 @@ from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
 
-SIP_PORT = 45060
-AMI_PORT = 45038
-AGI_PORT = 44573
+PORT_OFFSET = int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
+SIP_PORT = 45060 + PORT_OFFSET
+AMI_PORT = 45038 + PORT_OFFSET
+AGI_PORT = 44573 + PORT_OFFSET
+CTI_PORT = 48080 + PORT_OFFSET
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "acd-integration"
 
 
@@ -97,10 +101,11 @@ class Acd:
         return [c for c in self.commands() if isinstance(c, CallEnded)]
 
     def agent(self, extension: str, port: int, **kwargs: object) -> SippAgent:
+        """A SIPp phone for ``extension`` on ``port`` (41xxx, moved by the port offset)."""
         agent = SippAgent(
             extension=extension,
             password=self.pbx.config.agents[extension].password,
-            port=port,
+            port=port + PORT_OFFSET,
             workdir=self.workdir,
             server=self.pbx.server,
             **kwargs,  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from acd_it_helpers import (
     AGI_PORT,
     AMI_PORT,
     ARTIFACTS,
+    CTI_PORT,
     SIP_PORT,
     Acd,
     Pbx,
@@ -41,7 +42,7 @@ def pbx() -> Iterator[Pbx]:
     _edit(service, r"^port = 5060\b", f"port = {SIP_PORT}")
     _edit(service, r"^port = 5038\b", f"port = {AMI_PORT}")
     _edit(service, r"^port = 4573\b", f"port = {AGI_PORT}")
-    _edit(service, r"^port = 8080\b", "port = 48080")
+    _edit(service, r"^port = 8080\b", f"port = {CTI_PORT}")
     queues = config_dir / "queues.toml"
     _edit(queues, r"^ring_timeout = 15", "ring_timeout = 5")
     _edit(queues, r"^wrapup = 10", "wrapup = 1")

@@ -9,9 +9,9 @@ from acd_it_helpers import Acd, wait_until
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
-from acd.core.commands import AgentStateChanged, CancelRing, RingAgent
+from acd.core.commands import AgentStateChanged, CancelRing, Overflow, RingAgent
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 
 pytestmark = pytest.mark.integration
 
@@ -149,6 +149,37 @@ async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> Non
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
     assert len(acd.endings()) == 1
+
+
+async def test_caller_pressing_2_at_the_announcement_leaves_a_message(acd: Acd) -> None:
+    acd.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))  # staffed: it waits
+    # The first announcement comes after 30 s of music; its offer ("... to leave a message,
+    # press 2") takes the key. The caller keeps pressing 2 through that window (keys pressed
+    # during the music and the position prompts are not listened to).
+    script = CallerScript(
+        number="200",
+        caller_name="Message",
+        steps=(Pause(29_000), Dtmf("2" * 16, gap_ms=1000)),
+        hangup_after_ms=2000,
+        max_wait_ms=70_000,
+    )
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=90)
+    try:
+        await wait_until("the caller chooses voicemail", lambda: len(acd.endings()) == 1, 60)
+        (ending,) = acd.endings()
+        assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
+        overflows = [c for c in acd.commands() if isinstance(c, Overflow)]
+        assert [(o.target.kind, o.reason) for o in overflows] == [("voicemail", "caller_request")]
+        await wait_until(
+            "the caller is in the queue's voicemail",
+            lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
+            within=20,
+        )
+        await wait_until("callers exit", lambda: not callers.running(), within=30)
+        assert callers.wait(5) == 0, callers.errors()
+        assert acd.endings() == [ending]  # its hang-up in the mailbox changed nothing
+    finally:
+        callers.stop()
 
 
 async def test_agent_whose_phone_unregisters_is_no_longer_offered(acd: Acd) -> None:

@@ -72,7 +72,9 @@ async def test_announce_says_position_and_wait_and_takes_a_callback(rig: Rig) ->
     await routes(rig).routes["announce"](request)
     assert request.verbs("SAY NUMBER")[0] == 'SAY NUMBER "1" ""'
     assert 'STREAM FILE "queue-thereare" ""' in request.sent
-    assert request.verbs("GET DATA") == ['GET DATA "madoguchi/acd-offer" "3000" "1"']
+    # The project's prompt, by the absolute path Asterisk finds it under (<dir>/<lang>/...).
+    offer = "/usr/share/asterisk/sounds/madoguchi/acd-offer"
+    assert request.verbs("GET DATA") == [f'GET DATA "{offer}" "3000" "1"']
     assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "hangup"'
     (ending,) = rig.of(CallEnded)
     assert ending.outcome is CallOutcome.CALLBACK_REQUESTED

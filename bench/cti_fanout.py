@@ -51,13 +51,17 @@ class BenchFloor:
     async def agent_command(self, agent_id: str, command: AgentCommand) -> CommandResult:
         return CommandResult(True)
 
-    async def set_agent_state(self, supervisor_id: str, agent_id: str, state: str,
-                              reason: str | None) -> CommandResult:
+    async def set_agent_state(
+        self, supervisor_id: str, agent_id: str, state: str, reason: str | None
+    ) -> CommandResult:
         return CommandResult(True)
 
     async def agent_snapshot(self, agent_id: str) -> JsonObject:
-        return {"agent": {"agent_id": agent_id, "state": "ready", "since": time.time()},
-                "call": None, "recent_calls": []}
+        return {
+            "agent": {"agent_id": agent_id, "state": "ready", "since": time.time()},
+            "call": None,
+            "recent_calls": [],
+        }
 
     async def wallboard_snapshot(self) -> JsonObject:
         return {"queues": [], "agents": []}
@@ -65,8 +69,7 @@ class BenchFloor:
     async def call_owner(self, call_id: str) -> str | None:
         return None
 
-    async def save_disposition(self, agent_id: str, call_id: str, code: str,
-                               notes: str) -> None:
+    async def save_disposition(self, agent_id: str, call_id: str, code: str, notes: str) -> None:
         return None
 
     async def recent_calls(self, agent_id: str, limit: int) -> Sequence[Mapping[str, Any]]:
@@ -76,16 +79,30 @@ class BenchFloor:
 def screen_pop(agent_id: str, n: int) -> dict[str, Any]:
     """A realistic call.offered payload (about 1 KB)."""
     return {
-        "call_id": f"bench-{agent_id}-{n}", "queue": "support",
+        "call_id": f"bench-{agent_id}-{n}",
+        "queue": "support",
         "caller": {"number": "0312345678", "name": "田中 一郎"},
-        "wait_seconds": 12.5, "offered_at": time.time(), "priority": 5, "language": "ja",
-        "ivr": {"flow": "main", "path": ["welcome", "menu:2", "account"],
-                "entered": {"account": "12345678", "card": "************1234"}},
+        "wait_seconds": 12.5,
+        "offered_at": time.time(),
+        "priority": 5,
+        "language": "ja",
+        "ivr": {
+            "flow": "main",
+            "path": ["welcome", "menu:2", "account"],
+            "entered": {"account": "12345678", "card": "************1234"},
+        },
         "customer": {"id": "C-1", "name": "田中 一郎", "tier": "gold", "account": "12345678"},
-        "last_contacts": [{"at": time.time() - 86400 * d, "queue": "support",
-                           "agent_id": "1003", "outcome": "answered",
-                           "disposition": "resolved", "notes": "住所変更の問い合わせ"}
-                          for d in range(1, 4)],
+        "last_contacts": [
+            {
+                "at": time.time() - 86400 * d,
+                "queue": "support",
+                "agent_id": "1003",
+                "outcome": "answered",
+                "disposition": "resolved",
+                "notes": "住所変更の問い合わせ",
+            }
+            for d in range(1, 4)
+        ],
         "ring_timeout": 15,
         "sent_ns": time.time_ns(),
     }
@@ -95,8 +112,14 @@ async def serve(port: int, desktops: int) -> None:
     hub = Hub(clock=time.time, send_queue_limit=512)
     floor = BenchFloor()
     creds = [Credential(Role.AGENT, a, f"pw{a}") for a in agent_ids(desktops)]
-    app = build_app(authenticator=StaticAuthenticator(creds), commands=floor, state=floor,
-                    crm=floor, hub=hub, clock=time.time)
+    app = build_app(
+        authenticator=StaticAuthenticator(creds),
+        commands=floor,
+        state=floor,
+        crm=floor,
+        hub=hub,
+        clock=time.time,
+    )
     counter = iter(range(10**9))
 
     async def offer(request: web.Request) -> web.Response:
@@ -104,9 +127,13 @@ async def serve(port: int, desktops: int) -> None:
         targets = body["agents"]
         for agent_id in targets:  # each publish is stamped when it is made
             hub.publish_to_agent(agent_id, "call.offered", screen_pop(agent_id, next(counter)))
-        return web.json_response({"published": len(targets),
-                                  "slow_consumers_cut": hub.slow_consumers_cut,
-                                  "connections": hub.connection_count})
+        return web.json_response(
+            {
+                "published": len(targets),
+                "slow_consumers_cut": hub.slow_consumers_cut,
+                "connections": hub.connection_count,
+            }
+        )
 
     app.router.add_post("/bench/offer", offer)
     runner = await start_cti(app, "127.0.0.1", port)
@@ -125,8 +152,9 @@ class Desktop:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
 
     async def run(self, session: aiohttp.ClientSession, base: str) -> None:
-        async with session.post(f"{base}/api/login", json={
-                "agent": self.agent_id, "password": f"pw{self.agent_id}"}) as resp:
+        async with session.post(
+            f"{base}/api/login", json={"agent": self.agent_id, "password": f"pw{self.agent_id}"}
+        ) as resp:
             token = (await resp.json())["token"]
         self.ws = await session.ws_connect(f"{base}/ws?token={token}", max_msg_size=0)
 
@@ -161,9 +189,15 @@ async def wait_port(base: str, session: aiohttp.ClientSession) -> None:
 
 async def drive(args: argparse.Namespace) -> int:
     server = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--serve", "--port", str(args.port),
-        "--desktops", str(args.desktops),
-        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        __file__,
+        "--serve",
+        "--port",
+        str(args.port),
+        "--desktops",
+        str(args.desktops),
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert server.stdout is not None
     async with asyncio.timeout(30):
@@ -180,8 +214,9 @@ async def drive(args: argparse.Namespace) -> int:
             desktops = {a: Desktop(a) for a in ids}
             t0 = time.perf_counter()
             for chunk in range(0, len(ids), 50):
-                await asyncio.gather(*(desktops[a].run(session, base)
-                                       for a in ids[chunk:chunk + 50]))
+                await asyncio.gather(
+                    *(desktops[a].run(session, base) for a in ids[chunk : chunk + 50])
+                )
             connect_s = time.perf_counter() - t0
             listeners = [asyncio.create_task(d.listen()) for d in desktops.values()]
             await asyncio.sleep(0.5)  # let snapshots arrive before measuring
@@ -218,15 +253,21 @@ async def drive(args: argparse.Namespace) -> int:
         async with asyncio.timeout(10):
             await server.wait()
 
-    print(f"\nCTI fan-out, {args.desktops} websocket desktops on 127.0.0.1 "
-          f"(connect+login+snapshot all: {connect_s:.2f} s; "
-          f"slow consumers cut: {stats.get('slow_consumers_cut', 0)})")
+    print(
+        f"\nCTI fan-out, {args.desktops} websocket desktops on 127.0.0.1 "
+        f"(connect+login+snapshot all: {connect_s:.2f} s; "
+        f"slow consumers cut: {stats.get('slow_consumers_cut', 0)})"
+    )
     print(f"{'scenario':<26}{'pops':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for name, values in (("single (1 call at a time)", single),
-                         (f"burst ({args.desktops} pops at once)", burst)):
+    for name, values in (
+        ("single (1 call at a time)", single),
+        (f"burst ({args.desktops} pops at once)", burst),
+    ):
         if values:
-            print(f"{name:<26}{len(values):>8}{statistics.median(values):>10.2f}"
-                  f"{pct(values, 99):>10.2f}{max(values):>10.2f}")
+            print(
+                f"{name:<26}{len(values):>8}{statistics.median(values):>10.2f}"
+                f"{pct(values, 99):>10.2f}{max(values):>10.2f}"
+            )
     return 0
 
 

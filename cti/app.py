@@ -45,12 +45,23 @@ log = logging.getLogger("cti.app")
 STATIC_DIR: Final = Path(__file__).parent / "static"
 DEFAULT_PAUSE_REASONS: Final = ("break", "lunch", "meeting", "training", "no_answer")
 DEFAULT_DISPOSITION_CODES: Final = (
-    "resolved", "follow_up", "escalated", "sale", "no_sale", "wrong_number", "other",
+    "resolved",
+    "follow_up",
+    "escalated",
+    "sale",
+    "no_sale",
+    "wrong_number",
+    "other",
 )
 MAX_BODY: Final = 64 * 1024
 MAX_WS_MESSAGE: Final = 64 * 1024
-SUPERVISOR_STATES: Final = {"ready": "ready", "pause": "not_ready", "not_ready": "not_ready",
-                            "logout": "logged_out", "logged_out": "logged_out"}
+SUPERVISOR_STATES: Final = {
+    "ready": "ready",
+    "pause": "not_ready",
+    "not_ready": "not_ready",
+    "logout": "logged_out",
+    "logged_out": "logged_out",
+}
 
 
 ComponentHealth = Callable[[], Mapping[str, Mapping[str, Any]]]
@@ -95,8 +106,14 @@ CTX: Final = web.AppKey("cti_ctx", _Ctx)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, field: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.field = status, error, message, field
         self.headers = headers or {}
@@ -257,8 +274,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 def _result_response(result: CommandResult) -> web.Response:
     if result.ok:
         return web.json_response({"ok": True, "data": dict(result.data)})
-    return web.json_response({"ok": False, "error": "refused", "reason": result.reason,
-                              "data": dict(result.data)}, status=409)
+    return web.json_response(
+        {"ok": False, "error": "refused", "reason": result.reason, "data": dict(result.data)},
+        status=409,
+    )
 
 
 async def run_agent_command(
@@ -267,8 +286,9 @@ async def run_agent_command(
     """Validate and run one command of `agent_id` (the authenticated agent), REST or websocket.
     Raises ApiError for malformed commands and calls that are not the agent's."""
     try:
-        command = parse_command(cmd, args, pause_reasons=ctx.pause_reasons,
-                                disposition_codes=ctx.disposition_codes)
+        command = parse_command(
+            cmd, args, pause_reasons=ctx.pause_reasons, disposition_codes=ctx.disposition_codes
+        )
     except CommandError as exc:
         raise ApiError(400, "bad_command", exc.reason, exc.field) from exc
     call_id = call_id_of(command)
@@ -312,9 +332,13 @@ async def run_supervisor_state(
 async def health(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     hub = ctx.hub
-    body: dict[str, Any] = {"status": "ok", "websockets": hub.connection_count,
-                            "snapshots_sent": hub.snapshots_sent, "resumes": hub.resumes,
-                            "slow_consumers_cut": hub.slow_consumers_cut}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "websockets": hub.connection_count,
+        "snapshots_sent": hub.snapshots_sent,
+        "resumes": hub.resumes,
+        "slow_consumers_cut": hub.slow_consumers_cut,
+    }
     if ctx.component_health is not None:
         # The other parts of the service (AMI link, database writer): `madoguchi status`
         # reports them. Only ok flags and counts: no error texts on an unauthenticated URL.
@@ -340,8 +364,12 @@ async def login(request: web.Request) -> web.Response:
     address = request.remote or "?"
     wait = ctx.throttle.retry_after(address, f"{role}:{user_id}")
     if wait is not None:
-        raise ApiError(429, "too_many_attempts", "too many wrong passwords; try later",
-                       headers={hdrs.RETRY_AFTER: str(int(wait) + 1)})
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many wrong passwords; try later",
+            headers={hdrs.RETRY_AFTER: str(int(wait) + 1)},
+        )
     principal = ctx.authenticator.authenticate(role, user_id, password)
     if principal is None:
         ctx.throttle.failed(address, f"{role}:{user_id}")
@@ -350,13 +378,15 @@ async def login(request: web.Request) -> web.Response:
     ctx.throttle.succeeded(address, f"{role}:{user_id}")
     session = ctx.tokens.issue(principal)
     log.info("%s %s logged in to the desktop", role, principal.user_id)
-    return web.json_response({
-        "token": session.token,
-        "expires_at": session.expires_at,
-        "role": str(principal.role),
-        "user_id": principal.user_id,
-        "name": principal.name,
-    })
+    return web.json_response(
+        {
+            "token": session.token,
+            "expires_at": session.expires_at,
+            "role": str(principal.role),
+            "user_id": principal.user_id,
+            "name": principal.name,
+        }
+    )
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -372,14 +402,16 @@ async def me(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     session = _session(request)
     p = session.principal
-    return web.json_response({
-        "user_id": p.user_id,
-        "role": str(p.role),
-        "name": p.name,
-        "expires_at": session.expires_at,
-        "pause_reasons": list(ctx.pause_reasons),
-        "disposition_codes": list(ctx.disposition_codes),
-    })
+    return web.json_response(
+        {
+            "user_id": p.user_id,
+            "role": str(p.role),
+            "name": p.name,
+            "expires_at": session.expires_at,
+            "pause_reasons": list(ctx.pause_reasons),
+            "disposition_codes": list(ctx.disposition_codes),
+        }
+    )
 
 
 async def agent_snapshot(request: web.Request) -> web.Response:
@@ -395,12 +427,16 @@ async def agent_state(request: web.Request) -> web.Response:
     agent_id = request.match_info["agent_id"]
     body = await _json_body(request)
     if session.principal.role is Role.SUPERVISOR:
-        return _result_response(await run_supervisor_state(ctx, session.principal, agent_id,
-                                                           body))
+        return _result_response(await run_supervisor_state(ctx, session.principal, agent_id, body))
     _require_self_agent(session, agent_id)
     state = body.get("state")
-    cmd = {"ready": Ready.name, "pause": Pause.name, "not_ready": Pause.name,
-           "logout": Logout.name, "logged_out": Logout.name}.get(str(state))
+    cmd = {
+        "ready": Ready.name,
+        "pause": Pause.name,
+        "not_ready": Pause.name,
+        "logout": Logout.name,
+        "logged_out": Logout.name,
+    }.get(str(state))
     if cmd is None:
         raise ApiError(400, "bad_command", "state must be ready, pause or logout", "state")
     return _result_response(await run_agent_command(ctx, agent_id, cmd, body))
@@ -486,8 +522,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     conn, snapshot_seq = ctx.hub.connect(
-        stream_key_for(principal.role, principal.user_id), ws, request,
-        token=session.token, expires_at=session.expires_at, since=since, epoch=epoch,
+        stream_key_for(principal.role, principal.user_id),
+        ws,
+        request,
+        token=session.token,
+        expires_at=session.expires_at,
+        since=since,
+        epoch=epoch,
     )
     try:
         if snapshot_seq is not None:
@@ -508,8 +549,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await _ws_command(ctx, conn, principal, msg.data)
                 await conn.wait_for_room()
             elif msg.type is WSMsgType.BINARY:
-                ctx.hub.send_control(conn, {"type": ERROR, "error": "bad_request",
-                                            "message": "send JSON text frames"})
+                ctx.hub.send_control(
+                    conn,
+                    {"type": ERROR, "error": "bad_request", "message": "send JSON text frames"},
+                )
     finally:
         ctx.hub.disconnect(conn)
     return ws
@@ -532,8 +575,10 @@ async def _ws_command(ctx: _Ctx, conn: Connection, principal: Principal, text: s
             raise ApiError(401, "unauthorized", "token expired")
         cmd = message["cmd"]
         if cmd == "ping":
-            ctx.hub.send_control(conn, {"type": PONG, "id": request_id, "ts": ctx.clock(),
-                                        "last_seq": conn.stream.head})
+            ctx.hub.send_control(
+                conn,
+                {"type": PONG, "id": request_id, "ts": ctx.clock(), "last_seq": conn.stream.head},
+            )
             return
         if principal.role is Role.SUPERVISOR:
             if cmd != "set_agent_state":
@@ -552,8 +597,12 @@ async def _ws_command(ctx: _Ctx, conn: Connection, principal: Principal, text: s
         reply["data"] = dict(result.data)
         ctx.hub.send_control(conn, reply)
     except ApiError as exc:
-        error: dict[str, Any] = {"type": ERROR, "id": request_id, "error": exc.error,
-                                 "message": exc.message}
+        error: dict[str, Any] = {
+            "type": ERROR,
+            "id": request_id,
+            "error": exc.error,
+            "message": exc.message,
+        }
         if exc.field:
             error["field"] = exc.field
         ctx.hub.send_control(conn, error)

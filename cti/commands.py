@@ -167,8 +167,9 @@ def _number(args: Mapping[str, Any], key: str, *, allow_queue: bool) -> str:
     value = _text(args, key).strip()
     if NUMBER_RE.match(value) or (allow_queue and QUEUE_TARGET_RE.match(value)):
         return value
-    raise CommandError(key, "must be digits (optionally +, *, #)" + (
-        " or queue:<name>" if allow_queue else ""))
+    raise CommandError(
+        key, "must be digits (optionally +, *, #)" + (" or queue:<name>" if allow_queue else "")
+    )
 
 
 def parse_command(
@@ -213,8 +214,11 @@ def parse_command(
             return WrapupDone()
         case "wrapup_extend":
             seconds = args.get("seconds", 30)
-            if (not isinstance(seconds, int) or isinstance(seconds, bool)
-                    or not 1 <= seconds <= MAX_WRAPUP_EXTEND):
+            if (
+                not isinstance(seconds, int)
+                or isinstance(seconds, bool)
+                or not 1 <= seconds <= MAX_WRAPUP_EXTEND
+            ):
                 raise CommandError("seconds", f"must be an integer 1..{MAX_WRAPUP_EXTEND}")
             return WrapupExtend(seconds)
         case "disposition":

@@ -74,8 +74,7 @@ class _Stream:
             self.buffer.popleft()
         self.head += 1
         text = (
-            f'{{"type":{type_json},"seq":{self.head},"ts":{_dumps(ts)},'
-            f'"payload":{payload_json}}}'
+            f'{{"type":{type_json},"seq":{self.head},"ts":{_dumps(ts)},"payload":{payload_json}}}'
         )
         entry = _Entry(self.head, ts, text)
         self.buffer.append(entry)
@@ -253,8 +252,9 @@ class Hub:
         for conn in list(stream.connections):
             if not conn.offer(entry.text):
                 self.slow_consumers_cut += 1
-                log.warning("cutting slow websocket client of %s (send queue full)",
-                            stream.key.user_id)
+                log.warning(
+                    "cutting slow websocket client of %s (send queue full)", stream.key.user_id
+                )
                 self.cut(conn, CLOSE_SLOW_CONSUMER, "send queue overflow", abort=True)
 
     def _stream(self, key: StreamKey) -> _Stream:
@@ -325,8 +325,9 @@ class Hub:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    def close_token(self, token: str, code: int = CLOSE_LOGGED_OUT,
-                    reason: str = "logged out") -> None:
+    def close_token(
+        self, token: str, code: int = CLOSE_LOGGED_OUT, reason: str = "logged out"
+    ) -> None:
         for conn in self.connections():
             if conn.token == token:
                 self.cut(conn, code, reason)
@@ -361,8 +362,9 @@ class Hub:
         if self._heartbeat is None:
             self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
-    async def close_all(self, code: int = CLOSE_SHUTDOWN,
-                        reason: str = "server shutting down") -> None:
+    async def close_all(
+        self, code: int = CLOSE_SHUTDOWN, reason: str = "server shutting down"
+    ) -> None:
         """Close every websocket and wait (each at most `close_timeout`) for the closes."""
         for conn in self.connections():
             self.cut(conn, code, reason)

@@ -83,9 +83,7 @@ class StateSource(Protocol):
 
 
 class CrmStore(Protocol):
-    async def save_disposition(
-        self, agent_id: str, call_id: str, code: str, notes: str
-    ) -> None:
+    async def save_disposition(self, agent_id: str, call_id: str, code: str, notes: str) -> None:
         """Durably store the wrap-up result of a call (idempotent per call id: the last save
         wins)."""
         ...

@@ -102,7 +102,7 @@ class Service:
         self.writer = DurableWriter(self.dsn, spool)
         await self.writer.start()
         # min_size=0: the service starts (and calls flow) while PostgreSQL is down.
-        self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=5, timeout=3)
+        self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=10, timeout=3)
         self._spawn(self._migrate_when_reachable())
         self.crm = CrmRepository(self.pool)
 

@@ -23,9 +23,15 @@ from cti.hub import Hub  # noqa: E402
 from cti.server import start_cti  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -43,8 +49,9 @@ async def live_cti() -> AsyncIterator[LiveCti]:
     clock = time.time  # real time: the pages count seconds in state
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(authenticator=authenticator(), commands=floor, state=floor, crm=floor,
-                    hub=hub, clock=clock)
+    app = build_app(
+        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
+    )
     runner: web.AppRunner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     try:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 HOSTILE_NAME = (
     '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-    "\"O'Brien\" & 山田\nsecond line " + "長" * 2700  # ~8 KB of UTF-8
+    '"O\'Brien" & 山田\nsecond line ' + "長" * 2700  # ~8 KB of UTF-8
 )
 
 
@@ -34,7 +34,8 @@ async def login_agent(page: Page, url: str, agent: str, password: str) -> None:
 
 
 async def test_agent_desktop_login_state_screen_pop_and_disposition(
-        live_cti: LiveCti, browser: Browser) -> None:
+    live_cti: LiveCti, browser: Browser
+) -> None:
     floor = live_cti.floor
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     errors = watch_errors(page)
@@ -58,8 +59,7 @@ async def test_agent_desktop_login_state_screen_pop_and_disposition(
     await page.select_option("#pause-reason", "lunch")
     await page.click("#btn-pause")
     await expect(page.locator("#state-big")).to_have_text("Not ready / 離席 · Lunch / 昼食")
-    assert (floor.agents["1001"]["state"], floor.agents["1001"]["reason"]) == ("not_ready",
-                                                                               "lunch")
+    assert (floor.agents["1001"]["state"], floor.agents["1001"]["reason"]) == ("not_ready", "lunch")
     await page.click("#btn-ready")
     await expect(page.locator("#state-big")).to_have_text("Ready / 受付可")
 
@@ -96,7 +96,8 @@ async def test_agent_desktop_login_state_screen_pop_and_disposition(
     await page.fill("#disp-notes", "折り返し希望 <b>明日</b>")
     await page.click("#btn-save")
     await expect(page.locator("#recent tr[data-call-id='c-43']")).to_contain_text(
-        "Follow-up / 要折り返し")
+        "Follow-up / 要折り返し"
+    )
     assert floor.dispositions["c-43"] == ("1001", "follow_up", "折り返し希望 <b>明日</b>")
     await page.click("#btn-done")
     await expect(page.locator("#state-big")).to_have_text("Ready / 受付可")
@@ -122,7 +123,8 @@ async def test_desktop_reconnects_and_resumes(live_cti: LiveCti, browser: Browse
 
 
 async def test_desktop_resumes_after_server_side_disconnect(
-        live_cti: LiveCti, browser: Browser) -> None:
+    live_cti: LiveCti, browser: Browser
+) -> None:
     page = await browser.new_page()
     await login_agent(page, live_cti.url, "1003", "pw1003")
     assert live_cti.hub.snapshots_sent == 1
@@ -137,7 +139,8 @@ async def test_desktop_resumes_after_server_side_disconnect(
 
 
 async def test_wallboard_updates_when_queue_stats_published(
-        live_cti: LiveCti, browser: Browser) -> None:
+    live_cti: LiveCti, browser: Browser
+) -> None:
     floor = live_cti.floor
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     errors = watch_errors(page)
@@ -153,8 +156,14 @@ async def test_wallboard_updates_when_queue_stats_published(
     floor.set_state("1001", "ready")
     floor.offer_call("1003", "c-w", name="<b>bold</b>")
     floor.connect_call("c-w")
-    floor.queue_update("sales", waiting=3, longest_wait_since=time.time() - 75,
-                       service_level=87.5, answered_today=41, abandoned_today=2)
+    floor.queue_update(
+        "sales",
+        waiting=3,
+        longest_wait_since=time.time() - 75,
+        service_level=87.5,
+        answered_today=41,
+        abandoned_today=2,
+    )
     await expect(sales.locator(".kpi").first).to_contain_text("3")
     await expect(sales).to_contain_text("88%")
     await expect(sales).to_contain_text("1:1")  # 1:15 and counting
@@ -166,8 +175,10 @@ async def test_wallboard_updates_when_queue_stats_published(
     await row.locator("select").select_option("pause:meeting")
     await row.locator("button").click()
     await expect(row).to_contain_text("Not ready / 離席 · Meeting / 会議")
-    assert (floor.agents["1002"]["state"], floor.agents["1002"]["reason"]) == ("not_ready",
-                                                                               "meeting")
+    assert (floor.agents["1002"]["state"], floor.agents["1002"]["reason"]) == (
+        "not_ready",
+        "meeting",
+    )
     await page.screenshot(path=ARTIFACTS / "wallboard.png", full_page=True)
     assert errors == []
     await page.close()
@@ -185,7 +196,8 @@ async def test_agent_cannot_open_the_wallboard(live_cti: LiveCti, browser: Brows
 
 
 async def test_unanswered_pop_cleared_when_agent_leaves_reserved(
-        live_cti: LiveCti, browser: Browser) -> None:
+    live_cti: LiveCti, browser: Browser
+) -> None:
     page = await browser.new_page()
     await login_agent(page, live_cti.url, "1002", "pw1002")
     live_cti.floor.offer_call("1002", "c-rona", name="無応答 テスト")

@@ -36,7 +36,8 @@ NOTES = "折り返し希望 <script>alert(2)</script> & 明日"
 
 def _integration_conftest() -> object:
     spec = importlib.util.spec_from_file_location(
-        "madoguchi_integration_conftest", PROJECT_ROOT / "tests" / "integration" / "conftest.py")
+        "madoguchi_integration_conftest", PROJECT_ROOT / "tests" / "integration" / "conftest.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -51,8 +52,9 @@ def stack() -> Iterator[Stack]:
     var.chmod(0o755)  # PostgreSQL runs unprivileged and must reach its data dir
     base = default_paths()
     shutil.copytree(base.config, var / "config")
-    offset_ports(var / "config" / "madoguchi.toml",
-                 int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0")))
+    offset_ports(
+        var / "config" / "madoguchi.toml", int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
+    )
     paths = Paths(project=base.project, config=var / "config", var=var, rootfs=base.rootfs)
     st = Stack(paths, load_service_config(paths.config))
     st.up(lambda msg: print(msg, flush=True))
@@ -128,8 +130,9 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         await expect(page.locator("#state-big")).to_contain_text("Not ready")
         await expect(board.locator("tr[data-agent='1003']")).to_contain_text("Not ready")
         caller = place_calls(
-            CallerScript("200", caller_num=CALLER_NUMBER, caller_name=HOSTILE_NAME,
-                         max_wait_ms=40_000),
+            CallerScript(
+                "200", caller_num=CALLER_NUMBER, caller_name=HOSTILE_NAME, max_wait_ms=40_000
+            ),
             tmp_path / "caller",
         )
         await expect(support.locator(".kpi").first).to_contain_text("1", timeout=15_000)
@@ -174,11 +177,16 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         await board.screenshot(path=ARTIFACTS / "live-wallboard-after.png", full_page=True)
 
         row = await db.fetchrow(
-            "SELECT caller_name, disposition, notes, agent_id FROM calls "
-            "WHERE caller_number = $1", CALLER_NUMBER)
+            "SELECT caller_name, disposition, notes, agent_id FROM calls WHERE caller_number = $1",
+            CALLER_NUMBER,
+        )
         assert row is not None
         assert (row["caller_name"], row["disposition"], row["notes"], row["agent_id"]) == (
-            HOSTILE_NAME, "follow_up", NOTES, "1003")
+            HOSTILE_NAME,
+            "follow_up",
+            NOTES,
+            "1003",
+        )
 
         await page.click("#btn-logout")
         await expect(page.locator("#state-big")).to_contain_text("Logged out")

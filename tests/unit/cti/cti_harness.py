@@ -31,10 +31,12 @@ class Cti:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.client.server.port}"
 
-    async def login(self, user: str, password: str | None = None, *,
-                    role: str = "agent") -> str:
-        pw = password if password is not None else (
-            "superpw" if role == "supervisor" else f"pw{user}")
+    async def login(self, user: str, password: str | None = None, *, role: str = "agent") -> str:
+        pw = (
+            password
+            if password is not None
+            else ("superpw" if role == "supervisor" else f"pw{user}")
+        )
         resp = await self.client.post("/api/login", json={role: user, "password": pw})
         assert resp.status == 200, await resp.text()
         token: str = (await resp.json())["token"]
@@ -60,8 +62,15 @@ async def make_cti() -> AsyncIterator[MakeCti]:
         clock = FakeClock()
         hub = Hub(clock=clock, **hub_args)
         floor = MemoryFloor(hub, clock)
-        app = build_app(authenticator=authenticator(), commands=floor, state=floor,
-                        crm=floor, hub=hub, clock=clock, token_ttl=TTL)
+        app = build_app(
+            authenticator=authenticator(),
+            commands=floor,
+            state=floor,
+            crm=floor,
+            hub=hub,
+            clock=clock,
+            token_ttl=TTL,
+        )
         server = TestServer(app, host="127.0.0.1")
         await server.start_server(**runner_options())  # the production access log
         client = TestClient(server)
@@ -79,8 +88,12 @@ async def cti(make_cti: MakeCti) -> Cti:
     return await make_cti()
 
 
-async def receive(ws: aiohttp.ClientWebSocketResponse, *, skip: tuple[str, ...] = ("heartbeat",),
-                  deadline: float = 5.0) -> dict[str, Any]:
+async def receive(
+    ws: aiohttp.ClientWebSocketResponse,
+    *,
+    skip: tuple[str, ...] = ("heartbeat",),
+    deadline: float = 5.0,
+) -> dict[str, Any]:
     """The next JSON message, skipping heartbeats; fails after `deadline` seconds."""
     while True:
         msg = await ws.receive(timeout=deadline)
@@ -90,8 +103,9 @@ async def receive(ws: aiohttp.ClientWebSocketResponse, *, skip: tuple[str, ...] 
             return data
 
 
-async def receive_type(ws: aiohttp.ClientWebSocketResponse, type_: str,
-                       deadline: float = 5.0) -> dict[str, Any]:
+async def receive_type(
+    ws: aiohttp.ClientWebSocketResponse, type_: str, deadline: float = 5.0
+) -> dict[str, Any]:
     while True:
         data = await receive(ws, deadline=deadline)
         if data["type"] == type_:

@@ -85,12 +85,24 @@ class MemoryFloor:
 
     def __post_init__(self) -> None:
         for agent_id, name in AGENTS.items():
-            self.agents[agent_id] = {"agent_id": agent_id, "name": name, "state": "logged_out",
-                                     "reason": None, "since": self.clock(), "call_id": None}
+            self.agents[agent_id] = {
+                "agent_id": agent_id,
+                "name": name,
+                "state": "logged_out",
+                "reason": None,
+                "since": self.clock(),
+                "call_id": None,
+            }
         for q in ("sales", "support"):
-            self.queues[q] = {"queue": q, "waiting": 0, "longest_wait_since": None,
-                              "service_level": None, "service_level_threshold": 20,
-                              "answered_today": 0, "abandoned_today": 0}
+            self.queues[q] = {
+                "queue": q,
+                "waiting": 0,
+                "longest_wait_since": None,
+                "service_level": None,
+                "service_level_threshold": 20,
+                "answered_today": 0,
+                "abandoned_today": 0,
+            }
 
     # -- helpers driving the floor like the ACD would --
 
@@ -100,18 +112,39 @@ class MemoryFloor:
         self.hub.publish_to_agent(agent_id, "agent.state", dict(agent))
         self.hub.publish_to_supervisors("agent.state", dict(agent))
 
-    def offer_call(self, agent_id: str, call_id: str, *, number: str = "0312345678",
-                   name: str = "田中 一郎", queue: str = "sales") -> dict[str, Any]:
+    def offer_call(
+        self,
+        agent_id: str,
+        call_id: str,
+        *,
+        number: str = "0312345678",
+        name: str = "田中 一郎",
+        queue: str = "sales",
+    ) -> dict[str, Any]:
         offered: dict[str, Any] = {
-            "call_id": call_id, "queue": queue,
+            "call_id": call_id,
+            "queue": queue,
             "caller": {"number": number, "name": name},
-            "wait_seconds": 42.0, "offered_at": self.clock(), "priority": 5, "language": "ja",
-            "ivr": {"flow": "main", "path": ["welcome", "menu:1", "account"],
-                    "entered": {"account": "12345678", "card": "************1234"}},
+            "wait_seconds": 42.0,
+            "offered_at": self.clock(),
+            "priority": 5,
+            "language": "ja",
+            "ivr": {
+                "flow": "main",
+                "path": ["welcome", "menu:1", "account"],
+                "entered": {"account": "12345678", "card": "************1234"},
+            },
             "customer": {"id": "C-1", "name": name, "tier": "gold", "account": "12345678"},
-            "last_contacts": [{"at": self.clock() - 86400, "queue": "support",
-                               "agent_id": "1003", "outcome": "answered",
-                               "disposition": "resolved", "notes": "住所変更"}],
+            "last_contacts": [
+                {
+                    "at": self.clock() - 86400,
+                    "queue": "support",
+                    "agent_id": "1003",
+                    "outcome": "answered",
+                    "disposition": "resolved",
+                    "notes": "住所変更",
+                }
+            ],
             "ring_timeout": 15,
         }
         self.calls[call_id] = FakeCall(call_id, agent_id, offered)
@@ -123,21 +156,38 @@ class MemoryFloor:
     def connect_call(self, call_id: str) -> None:
         call = self.calls[call_id]
         call.state = "connected"
-        self.hub.publish_to_agent(call.agent_id, "call.connected",
-                                  {"call_id": call_id, "connected_at": self.clock()})
+        self.hub.publish_to_agent(
+            call.agent_id, "call.connected", {"call_id": call_id, "connected_at": self.clock()}
+        )
         self.set_state(call.agent_id, "on_call")
 
     def end_call(self, call_id: str, outcome: str = "answered") -> None:
         call = self.calls[call_id]
         call.state = "ended"
-        self.hub.publish_to_agent(call.agent_id, "call.ended", {
-            "call_id": call_id, "outcome": outcome, "ended_at": self.clock(),
-            "wrapup_seconds": 10})
-        self.history.setdefault(call.agent_id, []).insert(0, {
-            "call_id": call_id, "at": call.offered["offered_at"], "direction": "inbound",
-            "number": call.offered["caller"]["number"], "name": call.offered["caller"]["name"],
-            "queue": call.offered["queue"], "duration": 30.0, "outcome": outcome,
-            "disposition": None})
+        self.hub.publish_to_agent(
+            call.agent_id,
+            "call.ended",
+            {
+                "call_id": call_id,
+                "outcome": outcome,
+                "ended_at": self.clock(),
+                "wrapup_seconds": 10,
+            },
+        )
+        self.history.setdefault(call.agent_id, []).insert(
+            0,
+            {
+                "call_id": call_id,
+                "at": call.offered["offered_at"],
+                "direction": "inbound",
+                "number": call.offered["caller"]["number"],
+                "name": call.offered["caller"]["name"],
+                "queue": call.offered["queue"],
+                "duration": 30.0,
+                "outcome": outcome,
+                "disposition": None,
+            },
+        )
         self.agents[call.agent_id].update(call_id=None)
         self.set_state(call.agent_id, "wrap_up")
 
@@ -163,12 +213,16 @@ class MemoryFloor:
             case Logout():
                 self.set_state(agent_id, "logged_out")
             case Hangup(call_id=call_id) | Transfer(call_id=call_id, mode="blind"):
-                self.end_call(call_id, "transferred" if isinstance(command, Transfer)
-                              else "answered")
+                self.end_call(
+                    call_id, "transferred" if isinstance(command, Transfer) else "answered"
+                )
             case Hold(call_id=call_id) | Unhold(call_id=call_id):
                 self.calls[call_id].on_hold = isinstance(command, Hold)
-                self.hub.publish_to_agent(agent_id, "call.held", {
-                    "call_id": call_id, "on_hold": isinstance(command, Hold)})
+                self.hub.publish_to_agent(
+                    agent_id,
+                    "call.held",
+                    {"call_id": call_id, "on_hold": isinstance(command, Hold)},
+                )
             case Dial(number=number):
                 call_id = f"out-{len(self.calls) + 1}"
                 return CommandResult(True, data={"call_id": call_id, "number": number})
@@ -176,8 +230,9 @@ class MemoryFloor:
                 pass
         return CommandResult(True)
 
-    async def set_agent_state(self, supervisor_id: str, agent_id: str, state: str,
-                              reason: str | None) -> CommandResult:
+    async def set_agent_state(
+        self, supervisor_id: str, agent_id: str, state: str, reason: str | None
+    ) -> CommandResult:
         if agent_id not in self.agents:
             return CommandResult(False, "unknown agent")
         self.set_state(agent_id, state, reason)
@@ -191,12 +246,17 @@ class MemoryFloor:
         current = None
         if call is not None:
             current = {**call.offered, "state": call.state, "on_hold": call.on_hold}
-        return {"agent": dict(agent), "call": current,
-                "recent_calls": self.history.get(agent_id, [])[:20]}
+        return {
+            "agent": dict(agent),
+            "call": current,
+            "recent_calls": self.history.get(agent_id, [])[:20],
+        }
 
     async def wallboard_snapshot(self) -> JsonObject:
-        return {"queues": [dict(q) for q in self.queues.values()],
-                "agents": [dict(a) for a in self.agents.values()]}
+        return {
+            "queues": [dict(q) for q in self.queues.values()],
+            "agents": [dict(a) for a in self.agents.values()],
+        }
 
     async def call_owner(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
@@ -204,8 +264,7 @@ class MemoryFloor:
 
     # -- CrmStore --
 
-    async def save_disposition(self, agent_id: str, call_id: str, code: str,
-                               notes: str) -> None:
+    async def save_disposition(self, agent_id: str, call_id: str, code: str, notes: str) -> None:
         self.dispositions[call_id] = (agent_id, code, notes)
         for row in self.history.get(agent_id, []):
             if row["call_id"] == call_id:

@@ -30,24 +30,29 @@ async def test_tokens_are_distinct_per_login(cti: Cti) -> None:
     assert await cti.login("1001") != await cti.login("1001")
 
 
-@pytest.mark.parametrize("body", [
-    {"agent": "1001", "password": "wrong"},
-    {"agent": "9999", "password": "pw9999"},
-    {"agent": "1001", "password": ""},
-    {"supervisor": "1001", "password": "pw1001"},  # an agent is not a supervisor
-    {"agent": "admin", "password": "superpw"},  # nor the other way round
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"agent": "1001", "password": "wrong"},
+        {"agent": "9999", "password": "pw9999"},
+        {"agent": "1001", "password": ""},
+        {"supervisor": "1001", "password": "pw1001"},  # an agent is not a supervisor
+        {"agent": "admin", "password": "superpw"},  # nor the other way round
+    ],
+)
 async def test_wrong_credentials_refused(cti: Cti, body: dict[str, str]) -> None:
     resp = await cti.client.post("/api/login", json=body)
     assert resp.status == 401
     assert (await resp.json())["error"] == "bad_credentials"
 
 
-@pytest.mark.parametrize("raw", [b"not json", b"[1,2]", b'{"agent": 5, "password": "x"}',
-                                 b'{"agent": "1001"}'])
+@pytest.mark.parametrize(
+    "raw", [b"not json", b"[1,2]", b'{"agent": 5, "password": "x"}', b'{"agent": "1001"}']
+)
 async def test_malformed_login_is_a_clear_400(cti: Cti, raw: bytes) -> None:
-    resp = await cti.client.post("/api/login", data=raw,
-                                 headers={"Content-Type": "application/json"})
+    resp = await cti.client.post(
+        "/api/login", data=raw, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert "message" in await resp.json()
 
@@ -97,19 +102,24 @@ async def test_logout_revokes_token_and_closes_websocket(cti: Cti) -> None:
     await ws.close()
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "http://127.0.0.1:1", "null",
-                                    "https://127.0.0.1"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "http://127.0.0.1:1", "null", "https://127.0.0.1"]
+)
 async def test_bad_origin_refused_on_websocket_and_posts(cti: Cti, origin: str) -> None:
     token = await cti.login("1001")
     with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
         await cti.client.ws_connect(f"/ws?token={token}", headers={"Origin": origin})
     assert exc.value.status == 403
-    resp = await cti.client.post("/api/agents/1001/state", json={"state": "ready"},
-                                 headers={"Authorization": f"Bearer {token}", "Origin": origin})
+    resp = await cti.client.post(
+        "/api/agents/1001/state",
+        json={"state": "ready"},
+        headers={"Authorization": f"Bearer {token}", "Origin": origin},
+    )
     assert resp.status == 403
     assert (await resp.json())["error"] == "bad_origin"
-    login = await cti.client.post("/api/login", json={"agent": "1001", "password": "pw1001"},
-                                  headers={"Origin": origin})
+    login = await cti.client.post(
+        "/api/login", json={"agent": "1001", "password": "pw1001"}, headers={"Origin": origin}
+    )
     assert login.status == 403
     assert cti.floor.received == []
 
@@ -123,7 +133,8 @@ async def test_same_origin_by_address_and_localhost_accepted(cti: Cti) -> None:
 
 
 async def test_no_password_token_or_card_digits_in_logs(
-        cti: Cti, caplog: pytest.LogCaptureFixture) -> None:
+    cti: Cti, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await cti.client.post("/api/login", json={"agent": "1001", "password": "s3cret-wrong"})
     token = await cti.login("1001")
@@ -172,8 +183,10 @@ async def test_password_guessing_is_throttled_per_user(cti: Cti) -> None:
     assert blocked.status == 429
     assert int(blocked.headers["Retry-After"]) > 0
     # Another agent is not affected, and the block lifts when the window has passed.
-    assert (await cti.client.post("/api/login", json={"agent": "1002",
-                                                      "password": "pw1002"})).status == 200
+    assert (
+        await cti.client.post("/api/login", json={"agent": "1002", "password": "pw1002"})
+    ).status == 200
     cti.clock.advance(301)
-    assert (await cti.client.post("/api/login", json={"agent": "1001",
-                                                      "password": "pw1001"})).status == 200
+    assert (
+        await cti.client.post("/api/login", json={"agent": "1001", "password": "pw1001"})
+    ).status == 200

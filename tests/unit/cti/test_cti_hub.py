@@ -39,10 +39,15 @@ def test_message_text_is_the_documented_envelope() -> None:
     import json
 
     s = _stream()
-    entry = s.append('"call.offered"', '{"call_id":"c1","caller":{"name":"山田"}}', ts=1.5,
-                     max_age=60)
-    assert json.loads(entry.text) == {"type": "call.offered", "seq": 1, "ts": 1.5,
-                                      "payload": {"call_id": "c1", "caller": {"name": "山田"}}}
+    entry = s.append(
+        '"call.offered"', '{"call_id":"c1","caller":{"name":"山田"}}', ts=1.5, max_age=60
+    )
+    assert json.loads(entry.text) == {
+        "type": "call.offered",
+        "seq": 1,
+        "ts": 1.5,
+        "payload": {"call_id": "c1", "caller": {"name": "山田"}},
+    }
 
 
 def test_supervisors_share_one_stream() -> None:

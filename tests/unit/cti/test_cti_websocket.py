@@ -37,15 +37,21 @@ async def test_snapshot_first_then_deltas_numbered_by_one(cti: Cti) -> None:
     assert p["ivr"]["entered"]["card"] == "************1234"
     assert p["customer"]["tier"] == "gold" and len(p["last_contacts"]) == 1
     state = await receive(ws)
-    assert (state["type"], state["seq"], state["payload"]["state"]) == ("agent.state", 3,
-                                                                        "reserved")
+    assert (state["type"], state["seq"], state["payload"]["state"]) == (
+        "agent.state",
+        3,
+        "reserved",
+    )
     cti.floor.connect_call("c1")
     assert (await receive(ws))["type"] == "call.connected"
     assert (await receive(ws))["payload"]["state"] == "on_call"
     cti.floor.end_call("c1")
     ended = await receive(ws)
-    assert (ended["type"], ended["seq"], ended["payload"]["outcome"]) == ("call.ended", 6,
-                                                                          "answered")
+    assert (ended["type"], ended["seq"], ended["payload"]["outcome"]) == (
+        "call.ended",
+        6,
+        "answered",
+    )
     await ws.close()
 
 
@@ -58,8 +64,7 @@ async def test_snapshot_includes_current_call_after_reconnect_without_since(cti:
     await ws.close()
 
 
-async def test_every_desktop_of_an_agent_receives_and_heartbeats_carry_position(
-        cti: Cti) -> None:
+async def test_every_desktop_of_an_agent_receives_and_heartbeats_carry_position(cti: Cti) -> None:
     token = await cti.login("1001")
     a, b = await cti.ws(token), await cti.ws(token)
     await receive(a)
@@ -133,8 +138,9 @@ async def test_gap_older_than_max_age_gets_fresh_snapshot(make_cti: MakeCti) -> 
     await ws.close()
 
 
-@pytest.mark.parametrize("query", ["&since=0&epoch=otherrun", "&since=99&epoch={epoch}",
-                                   "&since=-5&epoch={epoch}"])
+@pytest.mark.parametrize(
+    "query", ["&since=0&epoch=otherrun", "&since=99&epoch={epoch}", "&since=-5&epoch={epoch}"]
+)
 async def test_foreign_epoch_or_impossible_seq_gets_snapshot(cti: Cti, query: str) -> None:
     token = await cti.login("1001")
     cti.hub.publish_to_agent("1001", "notice", {})
@@ -200,8 +206,7 @@ async def test_slow_consumer_is_cut_off_while_others_keep_receiving(make_cti: Ma
         await fast.close()
 
 
-async def test_slow_consumer_close_code_seen_by_a_client_that_reads_late(
-        make_cti: MakeCti) -> None:
+async def test_slow_consumer_close_code_seen_by_a_client_that_reads_late(make_cti: MakeCti) -> None:
     cti = await make_cti(send_queue_limit=4)
     ws = await cti.ws(await cti.login("1001"))
     await receive(ws)
@@ -289,8 +294,7 @@ async def test_agent_cannot_act_on_another_agents_call_over_ws(cti: Cti) -> None
     for cmd in ("hangup", "hold", "unhold"):
         await ws.send_str(json.dumps({"cmd": cmd, "call_id": "c1"}))
         assert (await receive_type(ws, "error"))["error"] == "unknown_call"
-    await ws.send_str(json.dumps({"cmd": "set_agent_state", "agent_id": "1001",
-                                  "state": "logout"}))
+    await ws.send_str(json.dumps({"cmd": "set_agent_state", "agent_id": "1001", "state": "logout"}))
     assert (await receive_type(ws, "error"))["error"] == "forbidden"
     assert cti.floor.received == []
     assert cti.floor.calls["c1"].state == "connected"
@@ -305,11 +309,24 @@ async def test_supervisor_wallboard_snapshot_and_set_state_over_ws(cti: Cti) -> 
     cti.floor.queue_update("sales", waiting=4, longest_wait_since=cti.clock() - 30)
     stats = await receive(ws)
     assert stats["type"] == "queue.stats" and stats["payload"]["waiting"] == 4
-    await ws.send_str(json.dumps({"cmd": "set_agent_state", "agent_id": "1002",
-                                  "state": "pause", "reason": "meeting", "id": 1}))
+    await ws.send_str(
+        json.dumps(
+            {
+                "cmd": "set_agent_state",
+                "agent_id": "1002",
+                "state": "pause",
+                "reason": "meeting",
+                "id": 1,
+            }
+        )
+    )
     state = await receive_type(ws, "agent.state")
-    assert state["payload"] == {**state["payload"], "agent_id": "1002", "state": "not_ready",
-                                "reason": "meeting"}
+    assert state["payload"] == {
+        **state["payload"],
+        "agent_id": "1002",
+        "state": "not_ready",
+        "reason": "meeting",
+    }
     assert (await receive_type(ws, "result"))["ok"] is True
     await ws.send_str(json.dumps({"cmd": "hangup", "call_id": "c1"}))
     assert (await receive_type(ws, "error"))["error"] == "forbidden"
@@ -331,13 +348,15 @@ async def test_shutdown_closes_desktops_with_1001() -> None:
     clock = FakeClock()
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(authenticator=authenticator(), commands=floor, state=floor, crm=floor,
-                    hub=hub, clock=clock)
+    app = build_app(
+        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
+    )
     runner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://{host}:{port}/api/login",
-                                json={"agent": "1001", "password": "pw1001"}) as resp:
+        async with session.post(
+            f"http://{host}:{port}/api/login", json={"agent": "1001", "password": "pw1001"}
+        ) as resp:
             token = (await resp.json())["token"]
         ws = await session.ws_connect(f"http://{host}:{port}/ws?token={token}")
         assert (await receive(ws))["type"] == "snapshot"

@@ -27,8 +27,6 @@ def make_flows(tmp_path: Path) -> FlowsFactory:
         for rel, data in (sounds or {}).items():
             (sounds_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (sounds_dir / rel).write_bytes(data)
-        return load_flows(
-            flow_dir, known_queues=QUEUES, schedules=schedules, sounds_dir=sounds_dir
-        )
+        return load_flows(flow_dir, known_queues=QUEUES, schedules=schedules, sounds_dir=sounds_dir)
 
     return make

@@ -374,9 +374,7 @@ next = "menu"
 [node.out]
 type = "hangup"
 """
-    outcome, _ = await run(
-        make_flows(main=loop), ["1"] * 50, limits=Limits(max_digits=10)
-    )
+    outcome, _ = await run(make_flows(main=loop), ["1"] * 50, limits=Limits(max_digits=10))
     assert outcome.result is IvrResult.QUEUE and outcome.queue == "billing"
     assert steps(outcome)[-1][1:] == ("limit", "digits")
     outcome, _ = await run(make_flows(main=loop), ["1"] * 500)  # max_steps = 100

@@ -142,6 +142,8 @@ async def test_records_and_kpis_match_the_scenario_to_the_call(
         assert row["outcome"] == "abandoned_ivr", dict(row)
         assert row["queue"] is None and row["entered_queue_at"] is None
         assert row["ended_at"] is not None and row["ivr_path"] is not None
+        assert row["dialled_number"] == "100"
+        assert row["entered_ivr_at"] is not None and row["entered_ivr_at"] <= row["ended_at"]
         events = await events_of(db, row["call_id"])
         assert [(e["kind"], e["data"]) for e in events if e["kind"] == "ivr.done"] == [
             ("ivr.done", '{"flow": "main", "result": "abandoned"}')

@@ -10,8 +10,10 @@ import json
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
@@ -35,6 +37,8 @@ from cti.ports import (
     CrmStore,
     JsonObject,
     Principal,
+    ReportSource,
+    ReportUnavailable,
     Role,
     StateSource,
 )
@@ -62,6 +66,13 @@ SUPERVISOR_STATES: Final = {
     "logout": "logged_out",
     "logged_out": "logged_out",
 }
+# Report intervals and the longest period each may cover (bounds the rows of one answer).
+REPORT_INTERVALS: Final[Mapping[str, timedelta]] = {
+    "15min": timedelta(days=14),
+    "hour": timedelta(days=62),
+    "day": timedelta(days=400),
+}
+DEFAULT_REPORT_PERIOD: Final = timedelta(hours=24)
 
 
 ComponentHealth = Callable[[], Mapping[str, Mapping[str, Any]]]
@@ -86,8 +97,10 @@ class _Ctx:
         disposition_codes: Sequence[str],
         recent_calls_limit: int,
         component_health: ComponentHealth | None = None,
+        reports: ReportSource | None = None,
     ) -> None:
         self.component_health = component_health
+        self.reports = reports
         self.authenticator = authenticator
         self.commands = commands
         self.state = state
@@ -151,12 +164,14 @@ def build_app(
     disposition_codes: Sequence[str] = DEFAULT_DISPOSITION_CODES,
     recent_calls_limit: int = 20,
     component_health: ComponentHealth | None = None,
+    reports: ReportSource | None = None,
 ) -> web.Application:
     """The CTI web application.
 
     `allowed_origins` None means same-origin only (the address and port the browser reached
     the CTI on); pass e.g. ["https://cti.example.com"] behind a proxy. The hub's heartbeat
-    runs while the app runs; closing the app closes every websocket.
+    runs while the app runs; closing the app closes every websocket. `reports` serves the
+    KPI report (`GET /api/reports`, page `/reports`); without it that endpoint answers 404.
     """
     ctx = _Ctx(
         authenticator=authenticator,
@@ -171,6 +186,7 @@ def build_app(
         disposition_codes=tuple(disposition_codes),
         recent_calls_limit=recent_calls_limit,
         component_health=component_health,
+        reports=reports,
     )
     app = web.Application(
         client_max_size=MAX_BODY,
@@ -194,6 +210,7 @@ def build_app(
     r.add_get("/", _page("agent.html"))
     r.add_get("/agent", _page("agent.html"))
     r.add_get("/wallboard", _page("wallboard.html"))
+    r.add_get("/reports", _page("reports.html"))
     r.add_static("/static/", STATIC_DIR, follow_symlinks=False)
     r.add_get("/api/health", health)
     r.add_post("/api/login", login)
@@ -211,6 +228,7 @@ def build_app(
     for action in ("hangup", "hold", "unhold"):
         r.add_post(f"/api/calls/{{call_id}}/{action}", _call_action(action))
     r.add_get("/api/wallboard", wallboard)
+    r.add_get("/api/reports", reports_api)
     r.add_get("/ws", websocket)
     return app
 
@@ -493,6 +511,66 @@ call_disposition = _call_action("disposition")
 async def wallboard(request: web.Request) -> web.Response:
     _require_supervisor(_session(request))
     return web.json_response(dict(await request.app[CTX].state.wallboard_snapshot()))
+
+
+def _report_time(request: web.Request, name: str, zone: ZoneInfo) -> datetime | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(
+            400, "bad_request", f"{name} must be an ISO 8601 date or date-time", name
+        ) from exc
+    # Without an offset: wall-clock time where the contact center is, like `madoguchi report`.
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def report_period(
+    request: web.Request, source: ReportSource, now: float
+) -> tuple[datetime, datetime, str]:
+    """`from`, `to` and `interval` of a report request, checked; defaults: the last 24 hours
+    per hour."""
+    interval = request.query.get("interval", "hour")
+    if interval not in REPORT_INTERVALS:
+        raise ApiError(
+            400, "bad_request", f"interval must be one of {', '.join(REPORT_INTERVALS)}", "interval"
+        )
+    zone = ZoneInfo(source.timezone)
+    end = _report_time(request, "to", zone) or datetime.fromtimestamp(now, zone)
+    start = _report_time(request, "from", zone) or end - DEFAULT_REPORT_PERIOD
+    if start >= end:
+        raise ApiError(400, "bad_request", "from must be before to", "from")
+    if end - start > REPORT_INTERVALS[interval]:
+        days = REPORT_INTERVALS[interval].days
+        raise ApiError(
+            400,
+            "bad_request",
+            f"a report per {interval} covers at most {days} days; "
+            "shorten the period or choose a longer interval",
+            "to",
+        )
+    return start.astimezone(zone), end.astimezone(zone), interval
+
+
+async def reports_api(request: web.Request) -> web.Response:
+    """`GET /api/reports?from=ISO&to=ISO&interval=15min|hour|day`; see docs/api.md."""
+    ctx = request.app[CTX]
+    _require_supervisor(_session(request))
+    if ctx.reports is None:
+        raise ApiError(404, "not_found", "reports are not available in this service")
+    start, end, interval = report_period(request, ctx.reports, ctx.clock())
+    try:
+        report = await ctx.reports.report(start, end, interval)
+    except ReportUnavailable as exc:
+        log.warning("report %s..%s unavailable: %s", start, end, exc)
+        raise ApiError(503, "unavailable", f"report unavailable: {exc}") from exc
+    return web.json_response(dict(report), dumps=_json_utf8)
+
+
+def _json_utf8(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 # ---------------------------------------------------------------- websocket

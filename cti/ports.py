@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -90,4 +91,24 @@ class CrmStore(Protocol):
 
     async def recent_calls(self, agent_id: str, limit: int) -> Sequence[JsonObject]:
         """The agent's most recent calls, newest first; see `cti.messages.RecentCall`."""
+        ...
+
+
+class ReportUnavailable(Exception):
+    """The report could not be built right now (database unreachable, timed out); the CTI
+    answers 503. The message is shown to the supervisor: no secrets in it."""
+
+
+class ReportSource(Protocol):
+    @property
+    def timezone(self) -> str:
+        """IANA time zone of the report (config calendar): `from`/`to` without a UTC offset
+        are wall-clock times there, and interval boundaries are aligned there."""
+        ...
+
+    async def report(self, start: datetime, end: datetime, interval: str) -> JsonObject:
+        """KPIs over [start, end) per `interval` ("15min", "hour" or "day"); both times are
+        timezone-aware and start < end. The shape is `db.report.to_dict`'s (docs/kpis.md):
+        start, end, interval, timezone, service_level_thresholds_s, short_abandon_s, rows,
+        totals. Raises ReportUnavailable when the data cannot be read."""
         ...

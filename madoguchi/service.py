@@ -60,6 +60,7 @@ from madoguchi.wiring.cti_ports import (
     authenticator,
 )
 from madoguchi.wiring.feed import AcdFeed
+from madoguchi.wiring.reports import DbReportSource
 
 log = logging.getLogger("madoguchi.service")
 
@@ -135,6 +136,7 @@ class Service:
             allowed_origins=list(s.cti.allowed_origins) or None,
             pause_reasons=[r for r in cfg.states.not_ready_reasons if r != "no_answer"],
             component_health=self._component_health,
+            reports=DbReportSource(self.pool, lambda: self.config),
         )
         self.feed = AcdFeed(
             self.hub,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from cti.ports import CommandResult, JsonObject, Role
 from madoguchi.config import Config
 
 log = logging.getLogger(__name__)
+MAX_REMEMBERED_OWNERS = 50_000
 Clock = Callable[[], float]
 
 
@@ -83,10 +85,15 @@ class RouterStateSource:
         self._router = router
         self._clock = clock
         self._sl = service_levels
-        self._owners: dict[str, str] = {}
+        # Who had each recent call, for dispositions after it ended. Bounded: the oldest
+        # entries go first (a desktop saves a disposition minutes after the call, not days).
+        self._owners: OrderedDict[str, str] = OrderedDict()
 
     def note_owner(self, call_id: str, agent_id: str) -> None:
         self._owners[call_id] = agent_id
+        self._owners.move_to_end(call_id)
+        while len(self._owners) > MAX_REMEMBERED_OWNERS:
+            self._owners.popitem(last=False)
 
     async def agent_snapshot(self, agent_id: str) -> JsonObject:
         now = self._clock()

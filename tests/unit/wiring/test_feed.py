@@ -123,3 +123,16 @@ def test_context_is_decoded_not_trusted() -> None:
     pop = next(m[2] for m in hub.sent if m[1] == "call.offered")
     assert pop["customer"] is None
     assert pop["ivr"]["entered"] == {}
+
+
+def test_call_owners_are_remembered_but_bounded() -> None:
+    from madoguchi.wiring import cti_ports
+
+    router = Router([QueueSpec("support")], [AgentSpec("1003", "a", queues={"support": 1})])
+    source = cti_ports.RouterStateSource(router, lambda: 0.0, {})
+    for n in range(cti_ports.MAX_REMEMBERED_OWNERS + 10):
+        source.note_owner(f"c{n}", "1003")
+    assert len(source._owners) == cti_ports.MAX_REMEMBERED_OWNERS
+    assert (
+        "c0" not in source._owners and f"c{cti_ports.MAX_REMEMBERED_OWNERS + 9}" in source._owners
+    )

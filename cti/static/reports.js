@@ -330,6 +330,7 @@ function wire() {
   $("login").addEventListener("submit", login);
   $("signout").addEventListener("click", signOut);
   $("period").addEventListener("submit", submitPeriod);
+  $("to-wallboard").addEventListener("click", () => { location.href = "/wallboard"; });
   $("chart-key").addEventListener("change", () => view.report && renderCharts());
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) start(JSON.parse(saved));

@@ -211,7 +211,9 @@ async def test_supervisor_sets_an_agent_state(
 
 
 async def test_attended_transfer_consults_then_hands_the_caller_over(
-    floor: Floor, desktop_for: Callable[..., Any], phones: Callable[..., SippAgent],
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
     tmp_path: Path,
 ) -> None:
     phones("1003")
@@ -223,7 +225,8 @@ async def test_attended_transfer_consults_then_hands_the_caller_over(
     try:
         rang = invite_watch(target, limit=20)
         status, body = await desktop.post(
-            f"/api/calls/{call_id}/transfer", {"mode": "attended", "target": "1004"})
+            f"/api/calls/{call_id}/transfer", {"mode": "attended", "target": "1004"}
+        )
         print(f"\nattended transfer: {status} {body}")
         assert (status, body.get("ok")) == (200, True), body
         assert await rang() is not None, "1004 was never consulted"

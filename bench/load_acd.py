@@ -115,6 +115,11 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         if desktops is not None:
             await desktops.close()
         bench.stop(print)
+        # Keep the stack's logs with the run (a lost call is diagnosed from them).
+        for sub in ("log", "asterisk/log"):
+            src = bench.paths.var / sub
+            if src.exists():
+                shutil.copytree(src, workdir / "stack-logs" / sub, dirs_exist_ok=True)
         bench.cleanup()
 
 

@@ -417,6 +417,7 @@ class Service:
         except (SpecError, RouterConfigError) as exc:
             log.error("reload refused by the routing core, nothing changed: %s", exc)
             return False, [f"routing core: {exc}"]
+        old_ami = self.config.service.ami
         self.config = new
         self._apply_access(new)
         self.ivr.reload(flows, calendar)
@@ -434,6 +435,11 @@ class Service:
             if self._asterisk_pending:
                 await self._reload_asterisk(sorted(self._asterisk_pending))
             self._asterisk_pending.clear()
+            ami_old, ami_new = old_ami, new.service.ami
+            if (ami_old.user, ami_old.secret) != (ami_new.user, ami_new.secret):
+                # Asterisk has the new AMI user now: log in again with it.
+                self.runtime.set_credentials(ami_new.user, ami_new.secret)
+                lines.append("AMI login renewed with the new credentials")
         except (OSError, StackError, subprocess.SubprocessError) as exc:
             log.error("reload: the routing and IVR changes apply; Asterisk's did not: %s", exc)
             return False, [*lines, f"Asterisk not reloaded (the next reload retries): {exc}"]

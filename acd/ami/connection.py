@@ -154,6 +154,11 @@ class AmiConnection(Manager):  # type: ignore[misc]  # panoramisk has no type hi
         if transport is not None and not self._closed:
             transport.abort()
 
+    def use_credentials(self, username: str, secret: str) -> None:
+        """The next (re)login uses these (panoramisk reads them from its config)."""
+        self.config["username"] = username
+        self.config["secret"] = secret
+
     def close(self) -> None:
         self._closed = True
         self.authenticated = False

@@ -20,6 +20,7 @@ still ring are adopted, not rung again; an Originate is never re-sent after a re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import re
@@ -118,6 +119,8 @@ class Connection(Protocol):
     def drop(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def use_credentials(self, username: str, secret: str) -> None: ...
 
 
 class ConnectionFactory(Protocol):
@@ -283,6 +286,18 @@ class AcdRuntime:
             self._agents = {spec.id: spec for spec in event.agents}
             return commands
         return self._handle(event)
+
+    def set_credentials(self, username: str, secret: str) -> None:
+        """Log in as ``username``/``secret`` from now on (a reload rewrote Asterisk's AMI
+        user): the session is dropped so the next login proves the new credentials, and that
+        login resyncs like any other."""
+        self._settings = dataclasses.replace(self._settings, user=username, secret=secret)
+        manager = self._manager
+        if manager is None:
+            return
+        manager.use_credentials(username, secret)
+        if manager.usable:
+            manager.drop()
 
     def status(self) -> dict[str, object]:
         manager = self._manager

@@ -19,8 +19,6 @@ RESTART_KEYS = frozenset(
         "sip.port",
         "ami.host",
         "ami.port",
-        "ami.user",
-        "ami.secret",
         "fastagi.host",
         "fastagi.port",
         "fastagi.allowed_peers",

@@ -311,20 +311,36 @@ async def test_invalid_reload_changes_nothing_and_says_why(
 
 async def test_cli_reload_reports_what_applied(stack: Stack, demo_config_restored: Path) -> None:
     manager_users = stack.paths.asterisk_var / "etc" / "manager_users.conf"
-    users_before = manager_users.read_bytes()
     replace_in(demo_config_restored / "queues.toml", "max_wait = 600", "max_wait = 900")
-    # The running service logs in to AMI with the old secret: only a restart may change it.
+    # A new AMI secret: Asterisk's AMI user is rewritten and the service logs in again.
     replace_in(
         demo_config_restored / "madoguchi.toml",
         "${MADOGUCHI_AMI_SECRET:-madoguchi-demo-ami-secret}",
         "another-ami-secret-for-reload",
     )
+    reconnects_before = await _ami_component(stack)
     result = madoguchi_cli(stack, "reload")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "queues changed: sales (max_wait)" in result.stdout
-    assert "not applied until a restart: ami.secret" in result.stdout
+    assert "AMI login renewed" in result.stdout
+    assert "not applied until a restart" not in result.stdout
     assert result.stdout.rstrip().endswith("reload applied")
-    assert manager_users.read_bytes() == users_before
+    assert "secret=another-ami-secret-for-reload" in manager_users.read_text()
+
+    async def relogged() -> bool:
+        ami = await _ami_component(stack)
+        return bool(ami["ok"]) and ami["reconnects"] > reconnects_before["reconnects"]
+
+    await wait_for("the service's AMI login with the new secret", relogged, 30)
+
+
+async def _ami_component(stack: Stack) -> dict[str, Any]:
+    cti = stack.config.service.cti
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://{cti.host}:{cti.port}/api/health") as r:
+            body = await r.json()
+    ami: dict[str, Any] = body["components"]["ami"]
+    return ami
 
 
 def test_cli_reload_without_a_running_service_is_a_clear_error(tmp_path: Path) -> None:

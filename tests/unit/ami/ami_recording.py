@@ -31,6 +31,7 @@ class RecordingConnection:
     connected: bool = False
     answer_pings: bool = True
     drops: int = 0
+    credentials: tuple[str, str] | None = None
 
     @property
     def usable(self) -> bool:
@@ -46,6 +47,9 @@ class RecordingConnection:
 
     def close(self) -> None:
         self.connected = False
+
+    def use_credentials(self, username: str, secret: str) -> None:
+        self.credentials = (username, secret)
 
     def drop(self) -> None:
         self.drops += 1

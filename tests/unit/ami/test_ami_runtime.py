@@ -349,3 +349,10 @@ async def test_click_to_dial_keeps_a_japanese_name_and_drops_variable_syntax(rig
     with pytest.raises(ValueError, match="a number"):
         await rig.runtime.dial("1003", "1004;Action: Hangup")
     assert len(rig.ami.named("Originate")) == 1
+
+
+async def test_new_credentials_are_used_by_a_fresh_login(rig: Rig) -> None:
+    connection = rig.ami
+    rig.runtime.set_credentials("madoguchi2", "a-new-secret")
+    assert connection.credentials == ("madoguchi2", "a-new-secret")
+    assert connection.drops == 1  # the session is dropped so the next login proves them

@@ -72,7 +72,7 @@ class Pbx:
         return int(found.group(1)) if found else -1
 
 
-async def wait_until(what: str, check: Callable[[], bool], within: float = 15.0) -> None:
+async def wait_until(what: str, check: Callable[[], bool], within: float = 30.0) -> None:
     """Poll ``check`` until true; fail with ``what`` after ``within`` seconds."""
     deadline = time.monotonic() + within
     while not check():

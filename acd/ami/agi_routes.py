@@ -68,6 +68,10 @@ class AcdRuntimeView(Protocol):
 
     def submit(self, event: Event) -> list[Command]: ...
 
+    def adopt_waiting_caller(self, fields: Mapping[str, str]) -> None: ...
+
+    def knows_nothing_of(self, uniqueid: str) -> bool: ...
+
 
 # Where Asterisk sees the project's asterisk/sounds (madoguchi/stack/asterisk.py INNER_SOUNDS).
 # The path must be absolute: Asterisk then looks for <dir>/<language>/<name>, where the files
@@ -126,6 +130,41 @@ async def _say_number(request: AgiRequest, number: int) -> None:
 
 async def _set(request: AgiRequest, name: str, value: str) -> None:
     await _command(request, "SET VARIABLE", name, value)
+
+
+async def _get_variable(request: AgiRequest, name: str) -> str:
+    """A channel variable's value ("" when unset); raises AgiHungUp when the channel left."""
+    reply = await request.send_command(f"GET VARIABLE {quote(name)}")
+    if "error" in reply and reply.get("error") != "AGIUsageError":
+        raise AgiHungUp(str(reply.get("msg", "")))
+    result = reply.get("result", ("", ""))
+    if isinstance(result, tuple | list) and len(result) > 1 and str(result[0]) == "1":
+        return str(result[1])
+    return ""
+
+
+# What the dialplan's AcdEnqueue UserEvent carries, read back from the waiting channel.
+_ENQUEUE_VARIABLES = (
+    ("Queue", "ACD_QUEUE"),
+    ("AcdPriority", "ACD_PRIORITY"),
+    ("Skills", "ACD_SKILLS"),
+    ("AcdContext", "ACD_CONTEXT"),
+)
+
+
+async def _adopt(request: AgiRequest, runtime: AcdRuntimeView, uniqueid: str) -> None:
+    """The caller waits in the waiting context, yet the ACD has never heard of it: its
+    AcdEnqueue event was lost (e.g. under an AMI event burst) or came while the service was
+    away. Enqueue it now from its own channel variables, so a lost event costs one
+    announcement interval instead of the call."""
+    fields = {"Uniqueid": uniqueid}
+    fields["Channel"] = request.headers.get("agi_channel", "")
+    fields["CallerIDNum"] = request.headers.get("agi_callerid", "")
+    fields["CallerIDName"] = request.headers.get("agi_calleridname", "")
+    for header, variable in _ENQUEUE_VARIABLES:
+        fields[header] = await _get_variable(request, variable)
+    if fields["Queue"]:
+        runtime.adopt_waiting_caller(fields)
 
 
 async def _get_digits(request: AgiRequest, sound: str, timeout_ms: int, max_digits: int) -> str:
@@ -195,8 +234,11 @@ async def _announce(
     digit_timeout_ms: int,
 ) -> str:
     call = runtime.call_for_channel(uniqueid)
+    if call is None and uniqueid and runtime.knows_nothing_of(uniqueid):
+        await _adopt(request, runtime, uniqueid)
+        return "continue"
     if call is None or call.state is not CallState.QUEUED or call.queue is None:
-        return "continue"  # unknown (AMI down?), or being connected right now: keep waiting
+        return "continue"  # being connected right now (or AMI down): keep waiting
     spec = runtime.queue_spec(call.queue)
     if spec is not None and spec.announce_interval > 0:
         await _set(request, "ACD_ANNOUNCE_INTERVAL", str(max(5, int(spec.announce_interval))))

@@ -287,6 +287,25 @@ class AcdRuntime:
             return commands
         return self._handle(event)
 
+    def knows_nothing_of(self, uniqueid: str) -> bool:
+        """No AcdEnqueue was ever handled for this caller channel (and the AMI link is up,
+        so one would have been)."""
+        manager = self._manager
+        return (
+            manager is not None
+            and manager.usable
+            and uniqueid not in self._callers
+            and self._router.call_view(uniqueid, self._clock()) is None
+        )
+
+    def adopt_waiting_caller(self, fields: Mapping[str, str]) -> None:
+        """Enqueue a waiting caller whose AcdEnqueue event never arrived, from the same
+        fields the event carries; it takes the event's path (validation included), so a
+        late event for it is a harmless duplicate."""
+        log.warning("caller %s waits unknown to the ACD: enqueued now", fields.get("Uniqueid"))
+        message = {"Event": "UserEvent", "UserEvent": cv.ENQUEUE_USEREVENT, **fields}
+        self._queue.put_nowait(message)
+
     def set_credentials(self, username: str, secret: str) -> None:
         """Log in as ``username``/``secret`` from now on (a reload rewrote Asterisk's AMI
         user): the session is dropped so the next login proves the new credentials, and that

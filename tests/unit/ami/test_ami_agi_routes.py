@@ -108,10 +108,51 @@ async def test_announce_voicemail_choice_ends_the_call_as_voicemail(rig: Rig) ->
     assert rig.of(CallEnded) == [ending]
 
 
-async def test_announce_for_an_unknown_channel_only_continues(rig: Rig) -> None:
+async def test_announce_for_an_unknown_channel_without_a_queue_only_continues(rig: Rig) -> None:
     request = Request({"agi_uniqueid": "nope"})
     await routes(rig).routes["announce"](request)
-    assert request.sent == ['SET VARIABLE "ACD_ACTION" "continue"']
+    assert request.sent[-1] == 'SET VARIABLE "ACD_ACTION" "continue"'
+    assert not request.verbs("STREAM FILE")
+    assert rig.runtime.call_for_channel("nope") is None
+
+
+class VariableRequest(Request):
+    """Also answers GET VARIABLE from the channel's variables."""
+
+    def __init__(self, headers: dict[str, str], variables: dict[str, str]) -> None:
+        super().__init__(headers)
+        self.variables = variables
+
+    async def send_command(self, command: str) -> dict[str, Any]:
+        if command.startswith("GET VARIABLE"):
+            self.sent.append(command)
+            name = command.split('"')[1]
+            if name in self.variables:
+                return {"status_code": 200, "result": ("1", self.variables[name]), "msg": ""}
+            return {"status_code": 200, "result": ("0", ""), "msg": ""}
+        return await super().send_command(command)
+
+
+async def test_a_waiting_caller_whose_enqueue_event_was_lost_is_adopted(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))
+    request = VariableRequest(
+        {
+            "agi_uniqueid": "1700000000.9",
+            "agi_channel": "PJSIP/callers-00000009",
+            "agi_callerid": "0311112222",
+            "agi_calleridname": "Lost Event",
+        },
+        {"ACD_QUEUE": "support", "ACD_PRIORITY": "5", "ACD_SKILLS": ""},
+    )
+    await routes(rig).routes["announce"](request)
+    await rig.settle()
+    call = rig.runtime.call_for_channel("1700000000.9")
+    assert call is not None and call.queue == "support" and call.priority == 5
+    assert call.caller_number == "0311112222"
+    # The late event, if it ever comes, is the same call, not a second one.
+    await rig.ami.emit(enqueue("1700000000.9", number="0311112222"))
+    await rig.settle()
+    assert len([c for c in rig.runtime.router.snapshot(0.0).calls]) == 1
 
 
 async def test_phone_login_with_the_right_pin(rig: Rig) -> None:

@@ -83,6 +83,7 @@ class Service:
         start = os.environ.get("MADOGUCHI_IVR_CLOCK_START", "")
         self._ivr_now = clock_starting_at(start) if start else None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._migrated = asyncio.Event()
         self._dirty_queues: set[str] = set()
         self._reload_lock = asyncio.Lock()
         self._reload_seq = 0
@@ -194,6 +195,7 @@ class Service:
     async def _purge_daily(self) -> None:
         """Retention: call details older than [retention] days go, once at start and daily.
         Recording files of purged calls are deleted with them."""
+        await self._migrated.wait()  # the tables exist before anything is purged
         while True:
             days = self.config.service.retention.days
             try:
@@ -216,6 +218,7 @@ class Service:
                 if applied:
                     log.info("database migrated: %s", applied)
                 await self._seed_crm()
+                self._migrated.set()
                 return
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 log.warning("database not reachable for migrations (%s); retrying", exc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import struct
 import threading
 import time
 from collections.abc import Sequence
@@ -21,14 +20,14 @@ from typing import Any
 
 from ivr.outcome import decode_context
 from madoguchi.harness.sipp import (
-    DTMF_PCAPS,
     CallerScript,
     Pause,
     SippProcess,
-    _pcap_name,
     _run_sipp,
     caller_scenario,
     default_server,
+    dtmf_pcaps,
+    free_udp_port,
 )
 from madoguchi.stack.runner import Stack
 
@@ -175,57 +174,13 @@ class Caller:
         return await asyncio.to_thread(self.process.wait, limit)
 
 
-_PCAP_REF = re.compile(r'play_pcap_audio="([^"]+)"')
-# The first key's RTP sequence number and timestamp: anything; later keys count up from it.
-_FIRST_SEQ = 1000
-_FIRST_TS = 160_000
-
-
-def dtmf_pcaps(digits: str, workdir: Path) -> list[Path]:
-    """One RFC 2833 capture per key press, with RTP sequence numbers and timestamps that
-    grow from press to press.
-
-    sip-tester's captures are ten packets of one event each, cut from a single call in the
-    order 0-9, *, #, and SIPp replays them verbatim. Asterisk drops an event whose sequence
-    numbers and timestamp are older than the last one it saw (or equal: a retransmission),
-    so with those files only keys pressed in that order arrive: 9 then 2 loses the 2, and
-    a repeated key is heard once. Here the same packets get fresh numbers per press.
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    out: list[Path] = []
-    for index, digit in enumerate(digits):
-        raw = (DTMF_PCAPS / f"dtmf_2833_{_pcap_name(digit)}.pcap").read_bytes()
-        header, packets, offset = raw[:24], bytearray(), 24
-        n = 0
-        while offset < len(raw):
-            record = bytearray(raw[offset : offset + 16])
-            incl = struct.unpack("<I", record[8:12])[0]
-            frame = bytearray(raw[offset + 16 : offset + 16 + incl])
-            offset += 16 + incl
-            ip = 14  # Ethernet
-            udp = ip + (frame[ip] & 0x0F) * 4
-            rtp = udp + 8
-            frame[udp + 6 : udp + 8] = b"\x00\x00"  # no UDP checksum (IPv4 allows it)
-            seq = _FIRST_SEQ + 20 * index + n
-            ts = _FIRST_TS + 8000 * index
-            frame[rtp + 2 : rtp + 8] = struct.pack(">HI", seq, ts)
-            packets += record + frame
-            n += 1
-        path = workdir / f"dtmf-{index:03d}-{_pcap_name(digit)}.pcap"
-        path.write_bytes(header + packets)
-        out.append(path)
-    return out
-
-
 def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = None) -> SippProcess:
     """One caller running `script` (madoguchi.harness.sipp.place_calls with count 1), with
     key presses from dtmf_pcaps() and a media port of its own."""
-    scenario = caller_scenario(script)
     presses = "".join(step.digits for step in script.steps if not isinstance(step, Pause))
-    pcaps = iter(dtmf_pcaps(presses, workdir / "dtmf"))
-    scenario = _PCAP_REF.sub(lambda _m: f'play_pcap_audio="{next(pcaps)}"', scenario)
+    scenario = caller_scenario(script, dtmf_pcaps(presses, workdir / "dtmf"))
     args = [
-        "-s", script.number, "-m", "1", "-r", "1", "-rp", "1000", "-p", "0",
+        "-s", script.number, "-m", "1", "-r", "1", "-rp", "1000", "-p", str(free_udp_port()),
         "-timeout", "180", "-timeout_error", "-max_recv_loops", "1000",
         "-mp", str(free_media_port()),
     ]  # fmt: skip
@@ -254,7 +209,6 @@ def stop_callers(callers: Any) -> None:
 
 def wait_no_channels(stack: Stack, limit: float = 30) -> None:
     """Every call of a test gone from Asterisk (tests share the stack)."""
-    import re
 
     from madoguchi.stack.asterisk import cli
 

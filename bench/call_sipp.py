@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from madoguchi.harness.sipp import DTMF_PCAPS, SCENARIOS
+from madoguchi.harness.sipp import DTMF_PCAPS, SCENARIOS, free_udp_port
 
 SIPP = "sipp"
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
@@ -325,7 +325,7 @@ class BenchAgent:
                 "-m",
                 "1",
                 "-p",
-                "0",
+                str(free_udp_port()),
                 "-timeout",
                 "10",
                 "-timeout_error",
@@ -385,7 +385,7 @@ def start_callers(
         "-l",
         "10000",
         "-p",
-        "0",
+        str(free_udp_port(CALLER_IP)),
         "-mp",
         str(media_port),
         "-timeout",

@@ -66,6 +66,22 @@ RESTART_FILES = frozenset({PJSIP_TRANSPORT, MANAGER_AMI})
 
 AGENTS_CONTEXT = "agents"
 NUMBERS_CONTEXT = "numbers"
+AMI_EVENTS = (
+    "UserEvent",
+    "Hangup",
+    "SoftHangupRequest",
+    "OriginateResponse",
+    "BridgeEnter",
+    "BridgeLeave",
+    "ContactStatus",
+    "DeviceStateChange",
+    "FullyBooted",
+    "Newchannel",
+    "AttendedTransfer",
+    "BlindTransfer",
+    "DialBegin",
+    "MusicOnHoldStart",
+)
 IVR_SUBROUTINE = "madoguchi-ivr"
 IVR_AGI_SUBROUTINE = "madoguchi-ivr-agi"  # the same flows as a classic AGI script
 QUEUE_SUBROUTINE = "madoguchi-queue"
@@ -222,6 +238,10 @@ def _manager_users(config: Config, guard: _Guard) -> str:
             f"read={','.join(AMI_READ)}",
             f"write={','.join(AMI_WRITE)}",
             "writetimeout=5000",
+            # Only the events the ACD reads (acd/ami/convert.py) and the two the benchmark
+            # times callers by: a fraction of what the classes carry, so a burst of calls
+            # cannot swamp the service's event path. (Action responses are not filtered.)
+            *(f"eventfilter=Event: {name}" for name in AMI_EVENTS),
             "",
         ]
     )

@@ -187,3 +187,28 @@ def test_any_name_or_password_renders_safely_or_is_rejected(
     ]
     assert by_type(text, "2001-auth", "auth")["password"] == password
     assert by_type(text, "2001", "endpoint")["callerid"] == f'"{name}" <2001>'
+
+
+def test_the_ami_user_receives_every_event_the_acd_reads(config: Config) -> None:
+    from acd.ami.convert import convert
+    from madoguchi.config.asterisk import AMI_EVENTS
+
+    # Every AMI event the adapter turns into a fact must pass the user's event filter.
+    candidates = (
+        "UserEvent Hangup HangupRequest SoftHangupRequest OriginateResponse BridgeEnter "
+        "BridgeLeave BridgeCreate BridgeDestroy ContactStatus DeviceStateChange FullyBooted "
+        "Newchannel Newstate NewCallerid NewConnectedLine DialBegin DialEnd MusicOnHoldStart "
+        "MusicOnHoldStop AttendedTransfer BlindTransfer VarSet Newexten Rename LocalBridge "
+        "PeerStatus Registry QueueCallerJoin AgentLogin DTMFBegin DTMFEnd Hold Unhold"
+    ).split()
+    for name in candidates:
+        event = {
+            "Event": name, "UserEvent": "AcdEnqueue", "Uniqueid": "1.1", "Channel": "PJSIP/x-1",
+            "Queue": "support", "ActionID": "acd-1/ring", "Response": "Success",
+            "ContactStatus": "Reachable", "AOR": "1003", "Device": "PJSIP/1003", "State": "INUSE",
+            "BridgeUniqueid": "b", "TransfererUniqueid": "1.1", "Result": "Success",
+        }  # fmt: skip
+        if convert(event) is not None:
+            assert name in AMI_EVENTS, f"{name} is converted but filtered out of the AMI user"
+    rendered = render(config)["manager_users.conf"]
+    assert all(f"eventfilter=Event: {name}" in rendered for name in AMI_EVENTS)

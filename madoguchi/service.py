@@ -306,6 +306,10 @@ class Service:
         }
         if outcome.customer and outcome.customer.id.isdigit():
             fields["customer_id"] = int(outcome.customer.id)
+        if outcome.result is IvrResult.QUEUE:
+            # The CRM record (with last contacts) is fetched while the caller walks from the
+            # IVR into the queue, so the first screen pop can carry it.
+            self.feed.prefetch(call.unique_id, outcome.context(), call.caller_number)
         if outcome.result in IVR_OUTCOME_RECORD:
             fields["outcome"] = IVR_OUTCOME_RECORD[outcome.result]
             fields["ended_at"] = now

@@ -26,6 +26,7 @@ from acd.core.events import CallArrived, Event
 from madoguchi.wiring.outcomes import RECORD_OUTCOME
 
 log = logging.getLogger(__name__)
+MAX_PREFETCHED = 10_000
 
 CustomerLookup = Callable[[Mapping[str, Any], str], Awaitable[Mapping[str, Any] | None]]
 
@@ -180,16 +181,22 @@ class AcdFeed:
     # -- CRM prefetch: the screen pop must not wait for PostgreSQL -----------------------
 
     def _prefetch_customer(self, event: CallArrived) -> None:
-        if self._lookup is None or event.call_id in self._crm:
+        self.prefetch(event.call_id, event.context, event.caller_number)
+
+    def prefetch(self, call_id: str, context: Mapping[str, Any], caller_number: str) -> None:
+        """Start the CRM look-up for a call about to queue (the IVR calls this when it hands
+        the caller over, so the record is usually there before the first pop)."""
+        if self._lookup is None or call_id in self._crm:
             return
-        call_id = event.call_id
+        while len(self._crm) >= MAX_PREFETCHED:  # callers who left before queueing
+            self._crm.pop(next(iter(self._crm)))
         self._crm[call_id] = None
         self._looking_up.add(call_id)
         lookup = self._lookup
 
         async def fetch() -> None:
             try:
-                found = await lookup(event.context, event.caller_number)
+                found = await lookup(context, caller_number)
             except Exception as exc:  # CRM down: the pop goes out with what the IVR knew
                 log.warning("feed: CRM look-up for %s failed: %s", call_id, exc)
                 found = None

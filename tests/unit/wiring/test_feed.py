@@ -136,3 +136,25 @@ def test_call_owners_are_remembered_but_bounded() -> None:
     assert (
         "c0" not in source._owners and f"c{cti_ports.MAX_REMEMBERED_OWNERS + 9}" in source._owners
     )
+
+
+async def test_a_customer_prefetched_by_the_ivr_is_in_the_first_pop() -> None:
+    import asyncio
+
+    router = Router([QueueSpec("support")], [AgentSpec("1003", "a", queues={"support": 1})])
+    hub, writer = RecordingHub(), RecordingWriter()
+    looked_up: list[str] = []
+
+    async def lookup(context: Any, number: str) -> dict[str, Any]:
+        looked_up.append(number)
+        return {"id": 7, "name": "小林 誠", "notes": "VIP", "last_contacts": [{"call_id": "old"}]}
+
+    feed = AcdFeed(hub, writer, ring_timeouts=lambda q: 15.0, customer_lookup=lookup)
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)
+    feed.prefetch("c9", {"customer": {"account": "A-1"}}, "0312000111")
+    await asyncio.sleep(0)  # the look-up runs while the caller walks into the queue
+    _run(router, feed, CallArrived("c9", "support", caller_number="0312000111"), 2.0)
+    pops = [m[2] for m in hub.sent if m[1] == "call.offered"]
+    assert pops[0]["customer"]["notes"] == "VIP"
+    assert pops[0]["last_contacts"][0]["call_id"] == "old"
+    assert looked_up == ["0312000111"]  # once: the arrival does not look it up again

@@ -61,9 +61,7 @@ def test_number_change_reloads_the_dialplan(config_dir: Path, edit: Edit) -> Non
     assert diff.reload_modules == ("pbx_config.so",)
 
 
-def test_ami_secret_change_rewrites_the_ami_user_on_reload(
-    config_dir: Path, edit: Edit
-) -> None:
+def test_ami_secret_change_rewrites_the_ami_user_on_reload(config_dir: Path, edit: Edit) -> None:
     # Rewritten and reloaded live: the service then logs in again with the new secret.
     old = load_config(config_dir, {})
     edit("madoguchi.toml", '"s3cret-for-tests"', '"another-secret-value"')

@@ -153,6 +153,7 @@ class Service:
         self.agi_app = Application()
         self.ivr = self._register_ivr(self.agi_app)
         register_acd_routes(self.agi_app, self.runtime, self._pins)
+        self.agi_app.add_route("crm-prefetch", self._crm_prefetch_route)
         self.agi_server = await start_fastagi_server(
             self.agi_app, s.fastagi.host, s.fastagi.port, s.fastagi.allowed_peers
         )
@@ -282,6 +283,15 @@ class Service:
             on_outcome=self._ivr_outcome,
             on_start=self._ivr_start,
         )
+
+    async def _crm_prefetch_route(self, request: Any) -> None:
+        """FastAGI `crm-prefetch` (queue numbers without IVR): look the caller up before it
+        queues, 300 ms at most, so the first screen pop carries the CRM record."""
+        env = request.headers
+        uniqueid = str(env.get("agi_uniqueid", ""))[:64]
+        number = "".join(ch for ch in str(env.get("agi_callerid", "")) if ch in "+0123456789")
+        if uniqueid and number:
+            await self.feed.prefetch_wait(uniqueid, {}, number[:32], limit=0.3)
 
     async def _ivr_start(self, call: Any) -> None:
         """The call record starts when the caller enters the IVR."""

@@ -183,6 +183,16 @@ class AcdFeed:
     def _prefetch_customer(self, event: CallArrived) -> None:
         self.prefetch(event.call_id, event.context, event.caller_number)
 
+    async def prefetch_wait(
+        self, call_id: str, context: Mapping[str, Any], caller_number: str, limit: float
+    ) -> None:
+        """Look the caller up and wait for the answer, at most ``limit`` seconds (a queue
+        number without IVR does this before the caller queues, so the first pop has it)."""
+        self.prefetch(call_id, context, caller_number)
+        pending = [t for t in self._lookups if t.get_name() == f"crm-{call_id}"]
+        if pending:
+            await asyncio.wait(pending, timeout=limit)
+
     def prefetch(self, call_id: str, context: Mapping[str, Any], caller_number: str) -> None:
         """Start the CRM look-up for a call about to queue (the IVR calls this when it hands
         the caller over, so the record is usually there before the first pop)."""
@@ -210,7 +220,7 @@ class AcdFeed:
                 self._push_pop(*early)
 
         try:
-            task = asyncio.get_running_loop().create_task(fetch())
+            task = asyncio.get_running_loop().create_task(fetch(), name=f"crm-{call_id}")
         except RuntimeError:
             return
         self._lookups.add(task)

@@ -144,12 +144,6 @@ REPEAT = CustomerInput(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="madoguchi/wiring/feed.py AcdFeed: the CRM look-up is started on CallArrived and "
-    "the pop is built in the same routing step when an agent is idle, so it never waits for "
-    "the look-up: the pop has no CRM record (notes) and no last contacts",
-)
 async def test_pop_of_a_returning_customer_carries_the_crm_record_and_last_contacts(
     floor: Floor,
     desktop_for: Callable[..., Any],

@@ -158,3 +158,22 @@ async def test_a_customer_prefetched_by_the_ivr_is_in_the_first_pop() -> None:
     assert pops[0]["customer"]["notes"] == "VIP"
     assert pops[0]["last_contacts"][0]["call_id"] == "old"
     assert looked_up == ["0312000111"]  # once: the arrival does not look it up again
+
+
+async def test_prefetch_wait_returns_once_the_record_is_there_or_at_the_limit() -> None:
+    import asyncio
+
+    router = Router([QueueSpec("support")], [AgentSpec("1003", "a", queues={"support": 1})])
+    hub, writer = RecordingHub(), RecordingWriter()
+    release = asyncio.Event()
+
+    async def slow_lookup(context: Any, number: str) -> dict[str, Any]:
+        await release.wait()
+        return {"id": 1, "name": "x"}
+
+    feed = AcdFeed(hub, writer, ring_timeouts=lambda q: 15.0, customer_lookup=slow_lookup)
+    await asyncio.wait_for(feed.prefetch_wait("c1", {}, "0311", limit=0.05), timeout=2)
+    release.set()  # a CRM slower than the limit never holds the caller longer
+    await feed.prefetch_wait("c2", {}, "0322", limit=2)
+    assert feed._crm["c2"] == {"id": 1, "name": "x"}
+    _run(router, feed, AgentLoggedIn("1003"), 1.0)

@@ -11,6 +11,7 @@ authentication.
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import time
@@ -389,6 +390,28 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+# SIPp media ports: below the kernel's ephemeral range (32768+, where every outgoing TCP
+# connection takes a port at any moment) and above Asterisk's RTP range (20000-29999).
+_MEDIA_PORTS = itertools.cycle(range(30000, 32700, 4))
+
+
+def free_media_port(host: str = "127.0.0.1") -> int:
+    """A media base port for one SIPp process, with the three after it free too (SIPp uses
+    RTP and RTCP for audio and video); never handed out twice in a row by this process."""
+    import socket
+
+    for _ in range(700):
+        port = next(_MEDIA_PORTS)
+        try:
+            for p in range(port, port + 4):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                    sock.bind((host, p))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free SIPp media ports in 30000-32700")
+
+
 def _run_sipp(
     name: str,
     workdir: Path,
@@ -441,7 +464,7 @@ class SippAgent:
     uas: SippProcess | None = field(default=None, init=False)
 
     def start(self) -> None:
-        media = self.media_port or self.port + 1000
+        media = self.media_port or free_media_port()
         self.uas = _run_sipp(
             f"agent-{self.extension}",
             self.workdir / f"agent-{self.extension}",
@@ -535,8 +558,7 @@ def place_calls(
     ]
     if concurrent:
         args += ["-l", str(concurrent)]
-    if media_port:
-        args += ["-mp", str(media_port)]
+    args += ["-mp", str(media_port or free_media_port(local_ip))]
     target = server or default_server()
     digits = "".join(step.digits for step in script.steps if isinstance(step, Dtmf))
     pcaps = dtmf_pcaps(digits, workdir / "dtmf") if digits else None

@@ -27,6 +27,7 @@ from madoguchi.harness.sipp import (
     caller_scenario,
     default_server,
     dtmf_pcaps,
+    free_media_port,
     free_udp_port,
 )
 from madoguchi.stack.runner import Stack
@@ -223,23 +224,6 @@ def wait_no_channels(stack: Stack, limit: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"calls left in Asterisk after the test:\n{out}")
         time.sleep(0.2)
-
-
-def free_media_port() -> int:
-    """An even UDP port with the next three free too (SIPp's RTP/RTCP for audio and video):
-    several SIPp callers at once must not share SIPp's default media port 6000."""
-    from madoguchi.harness.sipp import free_udp_port
-
-    for _ in range(50):
-        port = free_udp_port() & ~1
-        try:
-            for p in range(port, port + 4):
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no free media ports")
 
 
 def run_in_thread(make: Any) -> Any:

@@ -22,28 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from madoguchi.harness.sipp import DTMF_PCAPS, SCENARIOS, free_udp_port
+from madoguchi.harness.sipp import _SDP, DTMF_PCAPS, SCENARIOS, _cdata, free_udp_port
 
 SIPP = "sipp"
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
 
-_SDP = """v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv"""
-
 _STAMP = '<gettimeofday assign_to="ts,tus"/>'
-
-
-def _cdata(text: str) -> str:
-    return "<![CDATA[\n      " + text.strip("\n") + "\n\n    ]]>"
 
 
 def _send(msg: str, retrans: bool = False) -> str:

@@ -1,10 +1,12 @@
 """`python -m bench` (`make bench`): madoguchi against plain Dial() and app_queue, one run.
 
-    .venv/bin/python -m bench [--quick] [--only a,b,c,d] [--json FILE] [--no-micro]
+    .venv/bin/python -m bench [--quick] [--only a,b,c,d,e] [--rates 10,20] [--fixed-rate N]
+                              [--json FILE] [--no-micro]
 
 Starts a private stack (own config copy, var dir and ports), measures set-ups (a)-(d) on
-the same Asterisk, stops everything, runs the micro-benchmarks, prints the table, writes
-the JSON (default bench/results/latest.json) and, after a full run, docs/benchmarks.md.
+the same Asterisk and the floor (e) of any decision made outside it, stops everything,
+runs the micro-benchmarks, prints the table, writes the JSON (default
+bench/results/latest.json) and, after a full run, docs/benchmarks.md.
 Method and reproduction: bench/README.md and docs/benchmarks.md.
 """
 
@@ -46,6 +48,8 @@ QUICK = {
     "budget_s": 60.0,
     "agents": 2,
 }
+ALL_SETUPS = ("a", "b", "c", "d", "e")
+SEARCHED = ("a", "b", "c", "d")  # (e) has no stepped search: it shares no budget
 RING_MS = 20
 TALK_MS = 100
 
@@ -61,11 +65,13 @@ def log(msg: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny parameters (smoke test)")
-    p.add_argument("--only", default="a,b,c,d", help="set-ups to run, e.g. a,b (default all)")
+    p.add_argument("--only", default="a,b,c,d,e", help="set-ups to run, e.g. a,b (default all)")
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
     p.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
     p.add_argument("--no-calls", action="store_true", help="only the micro-benchmarks")
     p.add_argument("--agents", type=int, help="number of SIPp agents (default 24, quick 2)")
+    p.add_argument("--rates", help="calls/s of the stepped search, e.g. 10,20,40 (default full)")
+    p.add_argument("--fixed-rate", type=int, help="calls/s of the latency run (default 20)")
     p.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="SIPp logs of this run")
     p.add_argument(
         "--render",
@@ -79,12 +85,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
-    bad = [s for s in only if s not in ("a", "b", "c", "d")]
+    bad = [s for s in only if s not in ALL_SETUPS]
     if bad or not only:
-        p.error(f"--only takes a comma list of a, b, c, d (got {args.only!r})")
+        p.error(f"--only takes a comma list of a, b, c, d, e (got {args.only!r})")
     args.only = only
     if args.agents is not None and not 1 <= args.agents <= 200:
         p.error("--agents must be between 1 and 200")
+    if args.rates is not None:
+        try:
+            args.rates = tuple(int(r) for r in args.rates.split(",") if r.strip())
+        except ValueError:
+            p.error(f"--rates takes a comma list of whole calls/s (got {args.rates!r})")
+        if not args.rates or any(not 1 <= r <= 1000 for r in args.rates):
+            p.error("--rates: each rate between 1 and 1000 calls/s")
+    if args.fixed_rate is not None and not 1 <= args.fixed_rate <= 1000:
+        p.error("--fixed-rate must be between 1 and 1000 calls/s")
     return args
 
 
@@ -125,14 +140,19 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
             await asyncio.to_thread(bench.cli, "core show version")
         )
         await asyncio.to_thread(bench.start_agents, log)
-        for key in ("a", "b"):
+        # Without the service: Asterisk alone (a, b), then the floor (e) on the FastAGI port.
+        for key in ("a", "b", "e"):
             if key not in args.only:
                 continue
             if key == "b":
                 await asyncio.to_thread(bench.add_baseline_members)
             try:
-                left = len([k for k in args.only if k >= key])
-                out["setups"][key] = await runner.run_setup(all_setups[key], left)
+                left = len([k for k in args.only if k in SEARCHED and k >= key])
+                if key == "e":
+                    async with bench.agi_floor():
+                        out["setups"][key] = await runner.run_setup(all_setups[key], left)
+                else:
+                    out["setups"][key] = await runner.run_setup(all_setups[key], left)
             except Exception as exc:
                 log(f"({key}) failed: {exc!r}")
                 out["setups"][key] = {"label": all_setups[key].label, "error": repr(exc)}
@@ -212,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     conf = dict(QUICK if args.quick else FULL)
     if args.agents:
         conf["agents"] = args.agents
+    if args.rates:
+        conf["rates"] = args.rates
+    if args.fixed_rate:
+        conf["fixed_rate"] = args.fixed_rate
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C so every process gets stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
@@ -246,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in call_report.target_lines(report["targets"]):
         print(line)
+    for line in call_report.floor_lines(setups):
+        print(line)
     for line in call_report.micro_lines(report.get("micro", {})):
         print(line)
     print(f"\ntotal {report['duration_s']:.0f} s")
@@ -253,7 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log(f"results: {args.json}")
-    full_run = not args.quick and args.only == ["a", "b", "c", "d"] and not args.no_calls
+    full_run = (
+        not args.quick
+        and sorted(args.only) == sorted(ALL_SETUPS)
+        and not args.no_calls
+        and conf["rates"] == FULL["rates"]
+        and conf["fixed_rate"] == FULL["fixed_rate"]
+    )
     docs = args.docs or (DEFAULT_DOCS if full_run else None)
     if docs is not None:
         from bench.call_docs import write_docs

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.call_report import micro_lines, render_markdown, target_lines
+from bench.call_report import floor_lines, micro_lines, render_markdown, target_lines
 
 METHOD = """\
 ## What is measured
 
-All four set-ups run in one `make bench`, on the same Asterisk (Debian's Asterisk 22 in
+All set-ups run in one `make bench`, on the same Asterisk (Debian's Asterisk 22 in
 its namespace, see DESIGN.md), one after the other. Callers are SIPp processes on
 127.0.0.2 (the `bench` endpoint, context `madoguchi-bench`); agents are SIPp UASes, one
 process and one port each, registered with digest auth. Each agent rings 20 ms, answers,
@@ -24,11 +24,18 @@ talks 100 ms and hangs up; callers send no media.
   the agent (`longest_idle`) and Originates to it, bridging the caller on answer.
 * (d) number `100`: the demo IVR over FastAGI (prompts, menu key 2, `#` skips the account
   entry, CRM look-up), then as (c).
+* (e) number `7001`, the floor of any decision made outside Asterisk (latency run only):
+  `bench/agi_floor.py`, a FastAGI server that does no routing work, sends the
+  `AcdEnqueue` UserEvent through the caller's already open AGI session and, the moment
+  Asterisk confirms it, `Dial()` to the next free agent. No look-up, record or pop: only
+  the one round trip every out-of-process ACD pays (AMI or AGI, Python or not) plus
+  Asterisk's own Dial. app_queue decides inside Asterisk and pays none.
 
-(a) and (b) run before `madoguchi serve` is started: they measure Asterisk as a site
-without madoguchi runs it. For (c) and (d) the bench's config copy adds the agents
-2001.. to queue `support` and sets wrap-up to 0 (as app_queue's `wrapuptime`), and every
-agent is logged in and made ready over the CTI websocket.
+(a), (b) and (e) run before `madoguchi serve` is started: they measure Asterisk as a site
+without madoguchi runs it ((e) borrows the FastAGI port the service takes later). For
+(c) and (d) the bench's config copy adds the agents 2001.. to queue `support` and sets
+wrap-up to 0 (as app_queue's `wrapuptime`), and every agent is logged in and made ready
+over the CTI websocket.
 
 * **max calls/s**: stepped search. Callers arrive at each rate for the step time; a step
   holds when every call completed as scripted: answered, reached an agent, and the
@@ -40,7 +47,7 @@ agent is logged in and made ready over the CTI websocket.
   rate. Each caller has a unique number. Queue entry is the Asterisk event `Timestamp`
   (AMI, `timestampevents = yes`) for that caller number: (b) `MusicOnHoldStart` (app_queue
   starts the hold music right after the caller joins; `QueueCallerJoin` is in a class the
-  least-privilege AMI user cannot read), (c)/(d) the `AcdEnqueue` UserEvent, (a)
+  least-privilege AMI user cannot read), (c)/(d)/(e) the `AcdEnqueue` UserEvent, (a)
   `DialBegin` (no queue: what Asterisk itself needs to send an INVITE). The agent side is
   the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall
   clock. `Answer()` waits up to 500 ms for caller media before the dialplan goes on;
@@ -70,7 +77,13 @@ agent is logged in and made ready over the CTI websocket.
   channel in `madoguchi-wait` that cannot be hung up. Each counts as a failed call when
   its caller waits out the bound. The bench counts them and does not wait for them.
 * The ACD's queue-entry-to-INVITE time is an AMI round trip (UserEvent to the service,
-  Originate back) plus the Python work; app_queue's is inside Asterisk.
+  Originate back) plus the Python work; app_queue's is inside Asterisk. The floor (e)
+  shows what the round trip alone costs on this machine: in the runs so far its p99 was
+  at or above app_queue's, so "p99 below app_queue" is out of reach for any design that
+  decides outside Asterisk, however little it does. madoguchi's distance to the floor is
+  its own work: routing, the call record, the screen pop written before the ring
+  (by design), and the Originate (Asterisk's AMI Originate starts a thread for the call
+  before the INVITE; a Dial runs in the caller channel's own thread).
 
 The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
 every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a
@@ -96,12 +109,12 @@ def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> 
         "make bench      # = .venv/bin/python -m bench (11-12 minutes on 2 cores)",
         "```",
         "",
-        "Options: `--quick` (tiny parameters, the smoke test), `--only a,b,c,d`, `--json FILE`,",
-        "`--no-micro`, `--agents N`, `--render JSON` (table and this file from a saved run, no",
-        "measuring). The bench starts its own stack (a copy of `config/`, a",
-        "temporary var dir, its own ports) and stops everything it started, also on errors",
-        "and Ctrl-C; it can run beside `make run`. SIPp and stack logs of the last run stay in",
-        "`bench/results/run/`.",
+        "Options: `--quick` (tiny parameters, the smoke test), `--only a,b,c,d,e`, `--json FILE`,",
+        "`--no-micro`, `--agents N`, `--rates 10,20,40`, `--fixed-rate N`, `--render JSON`",
+        "(table and this file from a saved run, no measuring). The bench starts its own",
+        "stack (a copy of `config/`, a temporary var dir, its own ports) and stops everything",
+        "it started, also on errors and Ctrl-C; it can run beside `make run`. SIPp and stack",
+        "logs of the last run stay in `bench/results/run/`.",
         "",
         "## Latest results",
         "",
@@ -120,6 +133,8 @@ def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> 
         "",
         *[f"- {line}" for line in target_lines(report.get("targets", {}))],
         "",
+        *[f"{line}." for line in floor_lines(report.get("setups", {}))],
+        "",
         "Micro-benchmarks (run by the same command after the stack is stopped):",
         "",
         *[f"- {line}" for line in micro_lines(report.get("micro", {}))],
@@ -133,6 +148,8 @@ def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> 
 def _steps(report: Mapping[str, Any]) -> list[str]:
     out = ["### Steps of the search", ""]
     for key, setup in (report.get("setups") or {}).items():
+        if setup and not setup.get("error") and not setup.get("steps"):
+            continue  # latency only (the floor)
         if not setup or setup.get("error"):
             out.append(f"- ({key}): not measured: {(setup or {}).get('error')}")
             continue

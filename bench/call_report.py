@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-ORDER = ("a", "b", "c", "d")
+ORDER = ("a", "b", "e", "c", "d")
 
 
 def machine(asterisk_version: str | None) -> dict[str, Any]:
@@ -164,6 +164,7 @@ def table(results: Mapping[str, Any]) -> list[list[str]]:
         if setup.get("error"):
             rows.append([label, "not measured: " + str(setup["error"])[:80]] + [""] * 9)
             continue
+        searched = "max_rate" in setup and setup["max_rate"] is not None
         f = figures(setup)
         r = rat.get(key, {})
         pop = (
@@ -179,9 +180,9 @@ def table(results: Mapping[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 label,
-                _fmt(f.get("max_rate"), 0),
-                _fmt(r.get("rate_vs_a"), 2),
-                _fmt(r.get("rate_vs_b"), 2),
+                _fmt(f.get("max_rate"), 0) if searched else "n/a",
+                _fmt(r.get("rate_vs_a"), 2) if searched else "n/a",
+                _fmt(r.get("rate_vs_b"), 2) if searched else "n/a",
                 _fmt(f.get("p50_ms"), 2),
                 _fmt(f.get("p99_ms"), 2),
                 _fmt(r.get("p99_vs_b"), 2),
@@ -234,6 +235,24 @@ def target_lines(t: Mapping[str, bool | None]) -> list[str]:
     }
     word = {True: "met", False: "NOT met", None: "not measured"}
     return [f"{names[k]}: {word[v]}" for k, v in t.items()]
+
+
+def floor_lines(results: Mapping[str, Any]) -> list[str]:
+    """What the floor (e) says about the latency target, from this run's own figures."""
+    b, c, e = (figures(results.get(k)) for k in ("b", "c", "e"))
+    fb, fc, fe = b.get("p99_ms"), c.get("p99_ms"), e.get("p99_ms")
+    if not all(isinstance(x, int | float) for x in (fb, fe)):
+        return []
+    lines = [
+        f"floor (e): a decision outside Asterisk that does no work at all costs p99 {fe:.2f} ms"
+        f" from queue entry to INVITE; app_queue (b), deciding inside Asterisk, {fb:.2f} ms"
+    ]
+    if isinstance(fc, int | float):
+        lines.append(
+            f"madoguchi (c) p99 {fc:.2f} ms: {fc - fe:+.2f} ms over the floor"
+            f" (its routing, records and screen pop before the ring)"
+        )
+    return lines
 
 
 def clean_version(text: str) -> str | None:

@@ -11,12 +11,15 @@ runs it. PostgreSQL and `madoguchi serve` start before (c) and (d).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,6 +218,37 @@ class BenchStack:
             except Exception as exc:  # keep stopping the others
                 progress(f"agent {agent.extension}: stop failed: {exc}")
         self.stack.down(progress)
+
+    @contextlib.asynccontextmanager
+    async def agi_floor(self) -> AsyncIterator[None]:
+        """bench/agi_floor.py on the FastAGI port (free until the service starts)."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.agi_floor",
+            "--port",
+            str(self.ports.fastagi),
+            "--agents",
+            ",".join(a.extension for a in self.pool),
+            cwd=str(self.paths.project),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stdout is not None
+            async with asyncio.timeout(15):
+                line = await proc.stdout.readline()
+            if line.strip() != b"ready":
+                raise StackError(f"bench/agi_floor.py did not start (exit {proc.returncode})")
+            yield
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    async with asyncio.timeout(5):
+                        await proc.wait()
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
 
     def cleanup(self) -> None:
         shutil.rmtree(self.var, ignore_errors=True)

@@ -1,7 +1,8 @@
 """`python -m bench` works end to end with tiny parameters (speed itself is bench/'s job).
 
 Runs the real command: its own stack (Asterisk, PostgreSQL, the service, SIPp callers and
-agents) on its own ports, set-ups (a), (b) and (c), the micro-benchmarks, the JSON report.
+agents) on its own ports, set-ups (a), (b), (c) and the floor (e), the micro-benchmarks,
+the JSON report.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from madoguchi.paths import PROJECT_ROOT
 
-SETUPS = ("a", "b", "c")
+SETUPS = ("a", "b", "e", "c")
+SEARCHED = ("a", "b", "c")  # (e), the floor of an outside decision, has a latency run only
 
 
 def _run_bench(args: list[str], deadline_s: float) -> tuple[int, str]:
@@ -55,8 +57,12 @@ def test_quick_bench_measures_each_setup_and_writes_the_report(tmp_path: Path) -
     for key in SETUPS:
         setup = report["setups"][key]
         assert "error" not in setup, setup
-        assert setup["max_rate"] > 0, setup["steps"]
-        assert all(step["calls"] == step["completed"] for step in setup["steps"] if step["held"])
+        if key in SEARCHED:
+            assert setup["max_rate"] > 0, setup["steps"]
+            assert all(s["calls"] == s["completed"] for s in setup["steps"] if s["held"])
+        else:
+            assert setup["max_rate"] is None and "steps" not in setup, setup
+            assert setup["latency"]["step"]["held"], setup["latency"]["step"]
         latency = setup["latency"]["queue_to_invite"]
         assert latency is not None and latency["n"] > 0, setup["latency"]
         assert f"({key}) " in out
@@ -65,6 +71,8 @@ def test_quick_bench_measures_each_setup_and_writes_the_report(tmp_path: Path) -
     assert report["setups"]["c"]["latency"]["ring_to_pop"]["n"] > 0
     assert set(report["ratios"]) == set(SETUPS)
     assert report["ratios"]["a"]["rate_vs_a"] == 1.0
+    assert report["ratios"]["e"]["p99_vs_b"] is not None
+    assert "floor (e): a decision outside Asterisk" in out
     for name in ("ivr_fastagi", "cti_fanout", "db_writer"):
         assert "error" not in report["micro"][name], report["micro"][name]
     # A quick run never rewrites the published report.

@@ -226,6 +226,10 @@ def fastagi_handler(app: Application, allowed_peers: Iterable[str]) -> Connectio
             try:
                 async with asyncio.timeout(ENV_DEADLINE):
                     headers = await _read_environment(reader)
+            except NothingSent:
+                # A port probe (`madoguchi status`, a load balancer): not worth a warning.
+                log.debug("FastAGI peer %s connected and closed without a request", peer)
+                return
             except (TimeoutError, ValueError, ConnectionError, asyncio.IncompleteReadError):
                 log.warning("FastAGI peer %s sent no valid AGI environment", peer)
                 return
@@ -249,10 +253,16 @@ def fastagi_handler(app: Application, allowed_peers: Iterable[str]) -> Connectio
     return handle
 
 
+class NothingSent(ConnectionError):
+    """The peer closed the connection before sending a single byte."""
+
+
 async def _read_environment(reader: asyncio.StreamReader) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for _ in range(MAX_ENV_LINES):
+    for count in range(MAX_ENV_LINES):
         raw = await reader.readline()
+        if not raw and count == 0:
+            raise NothingSent("closed without a request")
         if not raw:
             raise ConnectionError("closed before the end of the AGI environment")
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")

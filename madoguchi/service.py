@@ -24,6 +24,7 @@ import asyncpg
 from panoramisk.fast_agi import Application
 
 from acd.ami.agi_routes import register_acd_routes
+from acd.ami.convert import ClassicIvrEnded
 from acd.ami.runtime import AcdRuntime
 from acd.core.errors import RouterConfigError
 from acd.core.events import ConfigReplaced
@@ -41,6 +42,7 @@ from db.migrate import migrate
 from db.retention import purge
 from db.writer import DurableWriter
 from ivr.calendar import load_calendar
+from ivr.caller import clean_number
 from ivr.clock import clock_starting_at
 from ivr.fastagi import IvrService, register_flows, start_fastagi_server
 from ivr.loader import load_flows
@@ -147,6 +149,7 @@ class Service:
             on_queue_change=self._queue_changed,
         )
         self.runtime.add_listener(self.feed)
+        self.runtime.on_classic_ivr_ended(self._classic_ivr_ended)
         self.runtime.add_listener(self._note_owner)
         self.cti_runner = await start_cti(app, s.cti.host, s.cti.port)
 
@@ -289,6 +292,9 @@ class Service:
         queues, 300 ms at most, so the first screen pop carries the CRM record."""
         env = request.headers
         uniqueid = str(env.get("agi_uniqueid", ""))[:64]
+        dialled = clean_number(str(env.get("agi_dnid", "")))
+        if uniqueid and dialled:
+            self.feed.note_dialled(uniqueid, dialled)
         number = "".join(ch for ch in str(env.get("agi_callerid", "")) if ch in "+0123456789")
         if uniqueid and number:
             await self.feed.prefetch_wait(uniqueid, {}, number[:32], limit=0.3)
@@ -330,6 +336,37 @@ class Service:
             now,
             "ivr.done",
             {"flow": outcome.flow, "result": outcome.result.value},
+        )
+
+    def _classic_ivr_ended(self, fact: ClassicIvrEnded) -> None:
+        """The classic-AGI IVR (101) ended: its process cannot report a hang-up, so the
+        dialplan does. A caller moving on to a queue gets the ACD's outcome later; any
+        other end is the call's last word."""
+        now = self.clock()
+        try:
+            result = IvrResult(fact.result)
+        except ValueError:
+            result = IvrResult.ABANDONED  # hung up before the IVR set a result
+        fields: dict[str, Any] = {
+            "caller_number": fact.caller_number,
+            "caller_name": fact.caller_name,
+        }
+        if not fact.to_queue:
+            # A "queue" result here: the caller hung up before it reached the queue.
+            abandoned = IVR_OUTCOME_RECORD[IvrResult.ABANDONED]
+            fields["outcome"] = IVR_OUTCOME_RECORD.get(result, abandoned)
+            fields["ended_at"] = now
+        if fact.dialled_number:
+            fields["dialled_number"] = fact.dialled_number
+        if fact.started is not None and fact.started <= now:
+            fields["entered_ivr_at"] = fact.started
+        self.writer.record_call(fact.uniqueid, **fields)
+        self.writer.record_event(
+            fact.uniqueid,
+            f"{fact.uniqueid}:ivr",
+            now,
+            "ivr.done",
+            {"flow": fact.flow, "result": result.value, "transport": "classic-agi"},
         )
 
     # -- ACD outputs --------------------------------------------------------------------

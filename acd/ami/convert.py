@@ -34,6 +34,7 @@ PRIORITY_LIMIT = 1_000
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 AGENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+FLOW_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an IVR flow name or an IVR_RESULT value
 _NUMBER_CHARS = re.compile(r"[^0-9A-Za-z+*#._-]")
 _PJSIP_CHANNEL = re.compile(r"PJSIP/([A-Za-z0-9_.-]{1,64})-[0-9a-f]+")
 
@@ -319,8 +320,28 @@ class TransferDone:
     target: str
 
 
+@dataclass(frozen=True, slots=True)
+class ClassicIvrEnded:
+    """UserEvent IvrEnded: a call left the classic-AGI IVR (number 101), for a queue or by
+    hanging up there.
+
+    That IVR runs in a process Asterisk starts, which cannot report after the caller hung
+    up; the dialplan reports for it. ``result`` is the IVR's IVR_RESULT, empty when the
+    caller hung up before the IVR ended."""
+
+    uniqueid: str
+    flow: str
+    result: str
+    started: float | None  # epoch seconds the IVR began, if the dialplan stamped it
+    to_queue: bool  # the caller moves on to wait in a queue (the ACD records the rest)
+    dialled_number: str
+    caller_number: str
+    caller_name: str
+
+
 Fact = (
     Enqueue
+    | ClassicIvrEnded
     | ChannelHangup
     | SoftHangup
     | OriginateResult
@@ -336,6 +357,7 @@ Fact = (
 )
 
 ENQUEUE_USEREVENT = "AcdEnqueue"
+IVR_ENDED_USEREVENT = "IvrEnded"
 SOFTHANGUP_SHUTDOWN = 4  # AST_SOFTHANGUP_SHUTDOWN
 _REACHABLE_STATUSES = {"reachable": True, "created": True, "nonqualified": True}
 _UNREACHABLE_STATUSES = {"unreachable": False, "removed": False}
@@ -358,7 +380,10 @@ def convert(event: RawEvent) -> Fact | None:
     name = header(event, "Event")
     match name.lower():
         case "userevent":
-            if header(event, "UserEvent") != ENQUEUE_USEREVENT:
+            user_event = header(event, "UserEvent")
+            if user_event == IVR_ENDED_USEREVENT:
+                return convert_ivr_ended(event)
+            if user_event != ENQUEUE_USEREVENT:
                 return None
             return convert_enqueue(event)
         case "hangup":
@@ -460,6 +485,30 @@ def convert_enqueue(event: RawEvent) -> Enqueue | None:
         caller_name=ami_caller_name(event),
         context=context,
         problems=tuple(problems),
+    )
+
+
+def convert_ivr_ended(event: RawEvent) -> ClassicIvrEnded | None:
+    uniqueid = header(event, "Uniqueid")
+    if not uniqueid:
+        return None
+    try:
+        started: float | None = float(header(event, "Started"))
+    except ValueError:
+        started = None
+    if started is not None and not 0 < started < 1e11:  # seconds since 1970, not garbage
+        started = None
+    flow = header(event, "Flow").strip()
+    result = header(event, "Result").strip().lower()
+    return ClassicIvrEnded(
+        uniqueid=uniqueid,
+        flow=flow if FLOW_NAME.fullmatch(flow) else "",
+        result=result if FLOW_NAME.fullmatch(result) else "",
+        started=started,
+        to_queue=header(event, "Left").strip() == "queue",
+        dialled_number=clean_number(header(event, "Dnid")),
+        caller_number=clean_number(header(event, "CallerIDNum")),
+        caller_name=ami_caller_name(event),
     )
 
 

@@ -223,6 +223,7 @@ class AcdRuntime:
         self._shutdown_channels: set[str] = set()
         self._stats = _Stats()
         self._deferred = 0  # command batches waiting for the next loop turn
+        self._ivr_ended_callbacks: list[Callable[[cv.ClassicIvrEnded], None]] = []
         self._stopped = False
         self._busy = False
         self._resynced_at = float("-inf")  # loop time of the last successful resync
@@ -239,6 +240,11 @@ class AcdRuntime:
     def add_listener(self, listener: Listener) -> None:
         """``listener(event, commands, now)`` for every handled event (also for resyncs)."""
         self._listeners.append(listener)
+
+    def on_classic_ivr_ended(self, callback: Callable[[cv.ClassicIvrEnded], None]) -> None:
+        """``callback(fact)`` when a call hangs up inside the classic-AGI IVR (no routing:
+        the call record is all there is to write)."""
+        self._ivr_ended_callbacks.append(callback)
 
     async def start(self) -> None:
         """Connect (in the background, retrying with backoff) and start the event loop."""
@@ -584,6 +590,12 @@ class AcdRuntime:
                     log.warning("caller %s: %s", fact.uniqueid, problem)
                 self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
                 self._handle(fact.to_event())
+            case cv.ClassicIvrEnded():
+                for callback in list(self._ivr_ended_callbacks):
+                    try:
+                        callback(fact)
+                    except Exception:
+                        log.exception("classic IVR end callback %r failed", callback)
             case cv.SoftHangup():
                 if fact.shutdown:
                     # Asterisk is stopping: the hangups that follow are not the caller's or

@@ -141,6 +141,8 @@ class AcdFeed:
         self._lookup = customer_lookup
         self._on_queue_change = on_queue_change
         self._crm: dict[str, Mapping[str, Any] | None] = {}
+        # call -> the number it dialled, noted before it queues (queue numbers without IVR)
+        self._dialled: dict[str, str] = {}
         # Pops that went out while the CRM look-up was still running: sent again with the
         # customer if it answers while the call is still only offered to that agent.
         self._looking_up: set[str] = set()
@@ -176,7 +178,17 @@ class AcdFeed:
             fields["ivr_path"] = ctx["path"]
         if customer and str(customer.get("id", "")).isdigit():
             fields["customer_id"] = int(str(customer["id"]))
+        dialled = self._dialled.pop(event.call_id, None)
+        if dialled:
+            fields["dialled_number"] = dialled
         self._writer.record_call(event.call_id, **fields)
+
+    def note_dialled(self, call_id: str, number: str) -> None:
+        """The number a caller dialled, for its record once it queues (a caller who hangs
+        up before that leaves no record from here, so nothing is written yet)."""
+        while len(self._dialled) >= MAX_PREFETCHED:  # callers who left before queueing
+            self._dialled.pop(next(iter(self._dialled)))
+        self._dialled[call_id] = number
 
     # -- CRM prefetch: the screen pop must not wait for PostgreSQL -----------------------
 

@@ -1,15 +1,13 @@
 """What issue 7 asks of every call record: the number dialled, the IVR entry time, a record even
-for the classic AGI IVR. Where the wiring does not provide it yet the test is marked xfail with
-the place to fix it (strict: it turns red the day it is fixed, and the mark must go)."""
+for the classic AGI IVR and for calls straight into a queue."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import asyncpg
-import pytest
 
-from madoguchi.harness.sipp import CallerScript, place_calls
+from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 
 from .calls import wait_callers, wait_finished
 from .conftest import Staff
@@ -29,13 +27,6 @@ async def test_ivr_call_record_has_the_number_dialled_and_the_ivr_entry_time(
     assert row["entered_ivr_at"] is not None and row["entered_ivr_at"] <= row["ended_at"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "number 101 (classic AGI, ivr/agi_script.py in Asterisk) reports no IVR outcome to the "
-        "service: a caller who hangs up in that IVR leaves no call record at all"
-    ),
-)
 async def test_classic_agi_ivr_abandon_leaves_a_record(
     db: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -47,16 +38,10 @@ async def test_classic_agi_ivr_abandon_leaves_a_record(
         wave.stop()
     (row,) = await wait_finished(db, "0506000002", 1, limit=10)
     assert row["outcome"] == "abandoned_ivr"
+    assert row["dialled_number"] == "101"
+    assert row["entered_ivr_at"] is not None and row["entered_ivr_at"] <= row["ended_at"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "calls straight into a queue (200) have no dialled number: the AcdEnqueue UserEvent "
-        "(asterisk/etc/extensions.conf madoguchi-wait) carries no DNID, so CallArrived and "
-        "madoguchi/wiring/feed.py _record_arrival have none to record"
-    ),
-)
 async def test_queue_call_record_has_the_number_dialled(
     staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -70,3 +55,24 @@ async def test_queue_call_record_has_the_number_dialled(
     (row,) = await wait_finished(db, "0506000003", 1)
     assert row["outcome"] == "abandoned_queue"
     assert row["dialled_number"] == "200"
+
+
+async def test_classic_agi_call_that_queues_keeps_its_ivr_fields(
+    staff: Staff, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    await staff("1003", state="pause")
+    keys = (Pause(1500), Dtmf("2"), Pause(2500), Dtmf("#"), Pause(2500))
+    script = CallerScript(
+        "101", caller_num="0506000004", caller_name="Gap", steps=keys, hangup_after_ms=500
+    )
+    wave = place_calls(script, tmp_path / "c")
+    try:
+        await wait_callers(wave)
+    finally:
+        wave.stop()
+    (row,) = await wait_finished(db, "0506000004", 1)
+    assert row["outcome"] == "abandoned_queue"  # the ACD's word, not the IVR's
+    assert row["queue"] == "support"
+    assert row["dialled_number"] == "101"
+    assert row["entered_ivr_at"] is not None
+    assert row["entered_ivr_at"] <= row["entered_queue_at"] <= row["ended_at"]

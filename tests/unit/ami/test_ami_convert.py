@@ -167,6 +167,52 @@ def test_other_user_events_are_not_ours() -> None:
     assert cv.convert(user_event(UserEvent="Something")) is None
 
 
+def _ivr_ended(**overrides: object) -> dict[str, object]:
+    event = user_event(UserEvent="IvrEnded", Left="hangup", Flow="main", Result="", Dnid="101")
+    for key in ("Queue", "Skills"):
+        event.pop(key)
+    event.update({"Context": "madoguchi-ivr-agi", "Exten": "h", "Priority": "1"})
+    event["Started"] = "1763800000.250"
+    event.update(overrides)
+    return event
+
+
+def test_a_hang_up_in_the_classic_agi_ivr_is_reported() -> None:
+    fact = cv.convert(_ivr_ended())
+    assert fact == cv.ClassicIvrEnded(
+        uniqueid="1763800000.7",
+        flow="main",
+        result="",
+        started=1763800000.25,
+        to_queue=False,
+        dialled_number="101",
+        caller_number="0312345678",
+        caller_name="山田 太郎",
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"Started": ""}, {"started": None}),
+        ({"Started": "not a time"}, {"started": None}),
+        ({"Started": "-5"}, {"started": None}),
+        ({"Result": "hangup"}, {"result": "hangup"}),
+        ({"Left": "queue", "Result": "queue"}, {"to_queue": True, "result": "queue"}),
+        ({"Result": "hang up; rm -rf"}, {"result": ""}),
+        ({"Flow": "../etc"}, {"flow": ""}),
+        ({"Dnid": "1\n01"}, {"dialled_number": "101"}),
+    ],
+)
+def test_the_classic_ivr_report_is_validated(
+    overrides: dict[str, object], expected: dict[str, object]
+) -> None:
+    fact = cv.convert(_ivr_ended(**overrides))
+    assert isinstance(fact, cv.ClassicIvrEnded)
+    for key, value in expected.items():
+        assert getattr(fact, key) == value
+
+
 def test_hangup() -> None:
     fact = cv.convert(
         {

@@ -152,6 +152,31 @@ async def test_unknown_route_and_broken_environment_are_dropped(server: Server) 
     assert len(server.outcomes) == 1
 
 
+async def test_a_port_probe_is_not_a_warning_but_a_cut_environment_is(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def connect(data: bytes) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(data)
+        writer.close()
+        await writer.wait_closed()
+
+    async def logged(text: str) -> bool:
+        for _ in range(200):  # bounded: the handler logs within a few loop turns
+            if any(text in r.getMessage() for r in caplog.records):
+                return True
+            await asyncio.sleep(0.005)
+        return False
+
+    with caplog.at_level("DEBUG", logger="ivr.fastagi"):
+        await connect(b"")  # what `madoguchi status` does
+        assert await logged("closed without a request")
+        await connect(b"agi_network: yes\n")
+        assert await logged("sent no valid AGI environment")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "no valid AGI environment" in warnings[0]
+
+
 async def test_disallowed_peer_is_refused(make_flows: FlowsFactory) -> None:
     async for server in serve(make_flows, ["127.0.0.2"]):
         assert not await FakeAsterisk(["1"]).call(server.port)  # from 127.0.0.1

@@ -114,6 +114,25 @@ def test_abandon_while_waiting_is_recorded_as_abandoned_queue() -> None:
     assert "answered_at" not in writer.calls["c2"]
 
 
+def test_the_number_dialled_before_queueing_goes_into_the_record_once_it_queues() -> None:
+    router, feed, _hub, writer = _setup()
+    feed.note_dialled("c4", "200")
+    feed.note_dialled("gone", "200")  # hung up before queueing: nothing is written for it
+    assert writer.calls == {}
+    _run(router, feed, CallArrived("c4", "support", caller_number="0399998888"), 1.0)
+    assert writer.calls["c4"]["dialled_number"] == "200"
+    _run(router, feed, CallArrived("c5", "support", caller_number="0399998889"), 2.0)
+    assert "dialled_number" not in writer.calls["c5"]  # an IVR call: the IVR records it
+
+
+def test_numbers_noted_for_callers_who_never_queue_are_bounded(monkeypatch: Any) -> None:
+    monkeypatch.setattr("madoguchi.wiring.feed.MAX_PREFETCHED", 3)
+    _router, feed, _hub, _writer = _setup()
+    for n in range(10):
+        feed.note_dialled(f"c{n}", "200")
+    assert len(feed._dialled) == 3 and "c9" in feed._dialled
+
+
 def test_context_is_decoded_not_trusted() -> None:
     router, feed, hub, _writer = _setup()
     _run(router, feed, AgentLoggedIn("1003"), 1.0)

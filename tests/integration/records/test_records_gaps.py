@@ -61,7 +61,8 @@ async def test_classic_agi_call_that_queues_keeps_its_ivr_fields(
     staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await staff("1003", state="pause")
-    keys = (Pause(1500), Dtmf("2"), Pause(2500), Dtmf("#"), Pause(2500))
+    # The classic script starts a Python process per call: leave it time to hand over.
+    keys = (Pause(1500), Dtmf("2"), Pause(2500), Dtmf("#"), Pause(7000))
     script = CallerScript(
         "101", caller_num="0506000004", caller_name="Gap", steps=keys, hangup_after_ms=500
     )

@@ -357,6 +357,7 @@ Fact = (
 )
 
 ENQUEUE_USEREVENT = "AcdEnqueue"
+SURROGATE_PREFIX = "Surrogate/"  # ast_channel_yank's stand-in channel
 IVR_ENDED_USEREVENT = "IvrEnded"
 SOFTHANGUP_SHUTDOWN = 4  # AST_SOFTHANGUP_SHUTDOWN
 _REACHABLE_STATUSES = {"reachable": True, "created": True, "nonqualified": True}
@@ -525,6 +526,11 @@ def convert_originate_response(event: RawEvent) -> OriginateResult:
 def convert_channel_row(event: RawEvent) -> ChannelListed | None:
     uniqueid = header(event, "Uniqueid")
     if not uniqueid:
+        return None
+    if header(event, "Channel").startswith(SURROGATE_PREFIX):
+        # Left by a Bridge() that lost a race under load: it copies the caller's variables
+        # and its place in the waiting context but carries no call and never hangs up.
+        # Adopted as a waiting caller it would ring agents for nobody after every resync.
         return None
     return ChannelListed(
         uniqueid=uniqueid,

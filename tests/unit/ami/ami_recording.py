@@ -27,6 +27,7 @@ class RecordingConnection:
     originates: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
     channels: list[dict[str, str]] = field(default_factory=list)
     contacts: list[dict[str, str]] = field(default_factory=list)
+    variables: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, name)
     callback: Any = None
     connected: bool = False
     answer_pings: bool = True
@@ -64,6 +65,11 @@ class RecordingConnection:
             pass  # a hung Asterisk: no answer ever
         elif name == "Originate" and "ChannelId" in action:
             self.originates[action["ChannelId"]] = future
+        elif name == "Getvar":
+            value = self.variables.get((action["Channel"], action["Variable"]), "")
+            future.set_result(
+                {"Response": "Success", "Variable": action["Variable"], "Value": value}
+            )
         elif name == "CoreShowChannels":
             future.set_result(self._listing(self.channels, "CoreShowChannelsComplete"))
         elif name == "PJSIPShowContacts":

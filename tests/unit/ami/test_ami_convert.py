@@ -357,6 +357,19 @@ def test_core_show_channel_row() -> None:
     assert row.bridge_id == "b5e1"
 
 
+def test_a_surrogate_channel_row_is_nobody() -> None:
+    row = {
+        "Event": "CoreShowChannel",
+        "Channel": "Surrogate/PJSIP/bench-0000009c",
+        "Uniqueid": "1795386848.248",
+        "Context": "madoguchi-wait",
+        "Extension": "s",
+        "ChannelStateDesc": "Down",
+    }
+    assert cv.convert(row) is None
+    assert isinstance(cv.convert({**row, "Channel": "PJSIP/bench-0000009c"}), cv.ChannelListed)
+
+
 def test_contact_list_row_of_asterisk_22_names_the_aor_in_object_name() -> None:
     row = cv.convert(
         {

@@ -283,6 +283,25 @@ async def test_resync_adopts_a_ring_in_progress_instead_of_ringing_again(rig: Ri
     assert state(rig, "1003") is AgentState.ON_CALL
 
 
+async def test_resync_adopts_an_unknown_waiting_caller_but_never_a_surrogate(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    # A caller whose AcdEnqueue was lost, and what Asterisk's Bridge() sometimes leaves
+    # behind under load: a Surrogate channel that copied the caller's variables and its
+    # place in madoguchi-wait, with no call in it and no way to hang it up.
+    rig.ami.channels = [
+        channel_row("1700000000.5", "PJSIP/callers-5", "madoguchi-wait"),
+        channel_row("1700000000.6", "Surrogate/PJSIP/callers-6", "madoguchi-wait"),
+    ]
+    for uniqueid in ("1700000000.5", "1700000000.6"):
+        rig.ami.variables[(uniqueid, "ACD_QUEUE")] = "support"
+    await relogin(rig)
+    (originate,) = rig.ami.named("Originate")
+    assert originate["Variable"].startswith("ACD_CALL_ID=1700000000.5,")
+    assert {a["Channel"] for a in rig.ami.named("Getvar")} == {"1700000000.5"}
+    assert rig.runtime.call_for_channel("1700000000.6") is None
+
+
 async def test_resync_rebuilds_in_place(rig: Rig) -> None:
     router = rig.runtime.router
     await relogin(rig)

@@ -120,7 +120,7 @@ class Overflow:
     call_id: str
     source_queue: str
     target: OverflowTarget
-    reason: str  # after, estimated_wait, no_agents, caller_request, queue_removed
+    reason: str  # after, estimated_wait, queue_full, no_agents, caller_request, queue_removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -1049,6 +1049,11 @@ class Router:
         if policy.when_no_agents is not None and queue.logged_in == 0:
             if self._overflow(call, policy.when_no_agents, "no_agents", now, out):
                 return
+        if policy.position_above is not None and policy.target is not None:
+            position = self.position(call.call_id)
+            if position is not None and position > policy.position_above:
+                if self._overflow(call, policy.target, "queue_full", now, out):
+                    return
         if policy.estimated_wait_above is not None and policy.target is not None:
             wait = self.estimated_wait(call.call_id)
             if wait is None or wait > policy.estimated_wait_above:

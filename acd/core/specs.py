@@ -85,6 +85,9 @@ class OverflowPolicy:
 
     ``after``: seconds waited in this queue. ``estimated_wait_above``: checked once on arrival,
     overflow if the estimated wait is longer (or unknown because nobody is staffed).
+    ``position_above``: checked once on arrival, overflow if the caller's place in line (after
+    priority) is further back than this: a full queue sheds callers instead of piling them
+    up on hold, and a high-priority caller who goes to the front is never shed.
     ``when_no_agents``: on arrival, and for everybody waiting when the last member logs out.
     """
 
@@ -92,14 +95,21 @@ class OverflowPolicy:
     target: OverflowTarget | None = None
     estimated_wait_above: float | None = None
     when_no_agents: OverflowTarget | None = None
+    position_above: int | None = None
 
     def __post_init__(self) -> None:
         if self.after is not None:
             _check_duration("overflow.after", self.after, allow_zero=False)
         if self.estimated_wait_above is not None:
             _check_duration("overflow.estimated_wait_above", self.estimated_wait_above)
-        if (self.after is not None or self.estimated_wait_above is not None) and not self.target:
-            raise SpecError("overflow.target", "required with 'after' or 'estimated_wait_above'")
+        if self.position_above is not None and not 1 <= self.position_above <= 100_000:
+            raise SpecError("overflow.position_above", "must be 1..100000")
+        arrival_rules = (self.after, self.estimated_wait_above, self.position_above)
+        if any(rule is not None for rule in arrival_rules) and not self.target:
+            raise SpecError(
+                "overflow.target",
+                "required with 'after', 'estimated_wait_above' or 'position_above'",
+            )
 
     def targets(self) -> tuple[OverflowTarget, ...]:
         return tuple(t for t in (self.target, self.when_no_agents) if t is not None)

@@ -23,7 +23,7 @@ def _target(text: str) -> OverflowTarget | None:
 
 def queue_spec(queue: QueueConfig) -> QueueSpec:
     overflow = queue.overflow
-    timed = bool(overflow.after or overflow.estimated_wait_above)
+    timed = bool(overflow.after or overflow.estimated_wait_above or overflow.position_above)
     return QueueSpec(
         name=queue.name,
         strategy=Strategy(queue.strategy),
@@ -45,6 +45,7 @@ def queue_spec(queue: QueueConfig) -> QueueSpec:
                 float(overflow.estimated_wait_above) if overflow.estimated_wait_above else None
             ),
             when_no_agents=_target(overflow.when_no_agents),
+            position_above=overflow.position_above or None,
         ),
     )
 

@@ -393,6 +393,12 @@ def read_queues(t: Table) -> dict[str, QueueConfig]:
                 minimum=0,
                 maximum=86400,
             ),
+            position_above=over_t.integer(
+                "position_above",
+                _DEFAULT_OVERFLOW.position_above,
+                minimum=0,
+                maximum=100_000,
+            ),
             when_no_agents=over_t.string(
                 "when_no_agents",
                 _DEFAULT_OVERFLOW.when_no_agents,

@@ -134,6 +134,7 @@ class OverflowConfig:
     target: str = "voicemail"  # "queue:<name>" | "voicemail" | "callback"
     estimated_wait_above: int = 0  # on arrival: overflow if the estimated wait is longer; 0 = off
     when_no_agents: str = "wait"  # "wait" | "queue:<name>" | "voicemail" | "callback"
+    position_above: int = 0  # on arrival: overflow if further back in line than this; 0 = off
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,7 +166,7 @@ def _overflow_rules(
 def _used(queue: QueueConfig, field: str) -> bool:
     # The default target only matters when a time-based overflow is configured.
     return field == "when_no_agents" or bool(
-        queue.overflow.after or queue.overflow.estimated_wait_above
+        queue.overflow.after or queue.overflow.estimated_wait_above or queue.overflow.position_above
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -10,7 +11,9 @@ from acd_it_helpers import Acd, wait_until
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.commands import AgentStateChanged, CancelRing, Overflow, RingAgent
-from acd.core.events import AgentLoggedIn
+from acd.core.events import AgentLoggedIn, ConfigReplaced
+from acd.core.specs import OverflowTarget
+from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 
 pytestmark = pytest.mark.integration
@@ -196,3 +199,54 @@ async def test_agent_whose_phone_unregisters_is_no_longer_offered(acd: Acd) -> N
     assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
+
+
+async def test_a_full_queue_sends_the_next_caller_to_voicemail_at_once(acd: Acd) -> None:
+    specs = queue_specs(acd.pbx.config)
+    support = specs["support"]
+    capped = dataclasses.replace(
+        support,
+        overflow=dataclasses.replace(
+            support.overflow, position_above=1, target=OverflowTarget("voicemail")
+        ),
+    )
+    acd.runtime.submit(
+        ConfigReplaced(
+            tuple(capped if s.name == "support" else s for s in specs.values()),
+            tuple(agent_specs(acd.pbx.config).values()),
+        )
+    )
+    acd.runtime.submit(AgentLoggedIn("1003", not_ready_reason="break"))  # staffed: one waits
+    first = place_calls(
+        caller(acd, "First", hangup_after_ms=8000), acd.workdir / "first", server=acd.pbx.server
+    )
+    second = None
+    try:
+        await wait_until(
+            "the first caller waits",
+            lambda: acd.runtime.router.queue_stats("support", time.monotonic()).waiting == 1,  # type: ignore[union-attr]
+        )
+        second = place_calls(
+            caller(acd, "Second", hangup_after_ms=4000),
+            acd.workdir / "second",
+            server=acd.pbx.server,
+        )
+        await wait_until("the second caller is shed", lambda: len(acd.endings()) == 1)
+        (ending,) = acd.endings()
+        assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
+        overflows = [c for c in acd.commands() if isinstance(c, Overflow)]
+        assert [(o.target.kind, o.reason) for o in overflows] == [("voicemail", "queue_full")]
+        await wait_until(
+            "the second caller is in the queue's voicemail",
+            lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
+        )
+        await wait_until("callers exit", lambda: not first.running() and not second.running())
+        assert first.wait(5) == 0, first.errors()
+        assert second.wait(5) == 0, second.errors()
+        # The first caller waited its 8 s and hung up: abandoned, not shed.
+        await wait_until("the first call ends", lambda: len(acd.endings()) == 2)
+        assert acd.endings()[1].outcome is CallOutcome.ABANDONED_QUEUE
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

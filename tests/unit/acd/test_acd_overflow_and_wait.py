@@ -23,6 +23,7 @@ from acd.core import (
     OverflowTarget,
     QueueSpec,
     RingAgent,
+    SpecError,
     VoicemailRequested,
 )
 from acd.core.estimator import HandleTimeAverage, estimated_wait
@@ -100,6 +101,35 @@ def test_overflow_on_estimated_wait_at_arrival() -> None:
     h.send(CallArrived("c2", "q"), at=3)  # EWT = 1.5 * 120 = 180 > 100: voicemail
     assert h.outcome("c2").outcome is CallOutcome.OVERFLOW_VOICEMAIL
     assert h.router.call_view("c1", 3) is not None
+
+
+def test_a_full_queue_sheds_arrivals_by_their_place_in_line() -> None:
+    policy = OverflowPolicy(position_above=2, target=OverflowTarget("voicemail"))
+    h = Harness([QueueSpec("q", overflow=policy, max_wait=0)], [agent("a1", {"q": 1})])
+    h.send(AgentLoggedIn("a1"))
+    h.send(CallArrived("c0", "q"), at=0)  # rings a1: not waiting, not counted
+    h.send(CallArrived("c1", "q"), at=1)  # 1st in line
+    h.send(CallArrived("c2", "q"), at=2)  # 2nd
+    out = h.send(CallArrived("c3", "q"), at=3)  # would be 3rd: shed
+    (overflow,) = of_type(out, Overflow)
+    assert (overflow.call_id, overflow.reason) == ("c3", "queue_full")
+    assert h.outcome("c3").outcome is CallOutcome.OVERFLOW_VOICEMAIL
+    # A high-priority caller goes to the front: 1st in line, kept (the line is now 3 long).
+    h.send(CallArrived("vip", "q", priority=10), at=4)
+    assert h.router.position("vip") == 1
+    assert h.router.position("c2") == 3
+    # Once the line shortens, arrivals are kept again.
+    h.send(CallerHungUp("c1"), at=5)
+    h.send(CallerHungUp("c2"), at=5)
+    h.send(CallArrived("c4", "q"), at=6)
+    assert h.router.position("c4") == 2
+
+
+def test_position_above_needs_a_target_and_a_sane_bound() -> None:
+    with pytest.raises(SpecError):
+        OverflowPolicy(position_above=5)
+    with pytest.raises(SpecError):
+        OverflowPolicy(position_above=0, target=OverflowTarget("voicemail"))
 
 
 def test_callback_keeps_the_place_in_line() -> None:

@@ -200,7 +200,9 @@ def build_world(data: st.DataObject) -> World:
             ring_timeout=12,
             wrapup=0,
             max_wait=0,
-            overflow=OverflowPolicy(estimated_wait_above=400, target=OverflowTarget("voicemail")),
+            overflow=OverflowPolicy(
+                estimated_wait_above=400, position_above=6, target=OverflowTarget("voicemail")
+            ),
         ),
     }
     agents = {}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.load import collect
 from madoguchi.config.requirements import RequirementSyntaxError, parse_requirement
 
+Edit = Callable[[str, str, str], None]
+
 REPO_CONFIG = Path(__file__).resolve().parents[3] / "config"
 
 
@@ -25,9 +28,17 @@ def test_queue_specs(config_dir: Path) -> None:
     assert sales.overflow.after == 300.0
     assert sales.overflow.target == OverflowTarget("queue", "support")
     assert sales.overflow.when_no_agents == OverflowTarget("voicemail")
+    assert sales.overflow.position_above is None  # 0 in the file: off
     support = specs["support"]
     assert support.strategy is Strategy.ROUND_ROBIN
     assert support.overflow.after is None and support.overflow.when_no_agents is None
+
+
+def test_queue_length_cap_converts(config_dir: Path, edit: Edit) -> None:
+    edit("queues.toml", "after = 300,", "after = 300, position_above = 40,")
+    sales = queue_specs(load_config(config_dir, {}))["sales"]
+    assert sales.overflow.position_above == 40
+    assert sales.overflow.target == OverflowTarget("queue", "support")
 
 
 def test_agent_specs(config_dir: Path) -> None:

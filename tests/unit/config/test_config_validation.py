@@ -127,6 +127,12 @@ def test_overflow_to_voicemail_that_is_not_allowed(edit: Edit, problems_at: Prob
     )
 
 
+def test_queue_length_cap_is_bounded(edit: Edit, problems_at: ProblemsAt) -> None:
+    edit("queues.toml", "after = 300,", "after = 300, position_above = -1,")
+    (problem,) = problems_at("queue.sales.overflow.position_above")
+    assert "0" in problem.reason
+
+
 def test_requirement_syntax_error(edit: Edit, problems_at: ProblemsAt) -> None:
     edit("queues.toml", '"lang_ja>=3 and (billing>=2', '"lang_ja>=3 and (billing>=')
     reason = only(problems_at("queue.sales.requirements")).reason

@@ -1,15 +1,12 @@
 // Agent desktop: login, state, screen pop, call controls, wrap-up, click-to-dial, recent calls.
 // Everything from the server is shown with textContent (see common.js `el`).
 import {
-  api, clear, CtiSocket, el, fmtDuration, fmtTime, label, serverNow, setText, toast,
+  api, clear, CtiSocket, el, fmtDuration, fmtTime, label, serverNow, setText, SignIn, toast,
 } from "/static/common.js";
 
-const TOKEN_KEY = "madoguchi.agent.session";
 const $ = (id) => document.getElementById(id);
 
 const view = {
-  session: null, // {token, user_id, name}
-  me: null,
   socket: null,
   agent: null, // last agent.state payload
   call: null, // current call (call.offered payload + state, on_hold, consulting)
@@ -20,58 +17,26 @@ const view = {
 
 // ---------------------------------------------------------------- session
 
-async function login(ev) {
-  ev.preventDefault();
-  setText("login-error", "");
-  try {
-    const res = await api("/api/login", {
-      method: "POST",
-      body: { agent: $("login-agent").value.trim(), password: $("login-password").value },
+const signIn = new SignIn({
+  key: "madoguchi.agent.session",
+  credentials: () => ({ agent: $("login-agent").value.trim(), password: $("login-password").value }),
+  onStart: (session, me) => {
+    fillSelect($("pause-reason"), me.pause_reasons.filter((r) => r !== "no_answer"), "reasons");
+    fillSelect($("disp-code"), me.disposition_codes, "dispositions");
+    $("desk").hidden = false;
+    $("conn").hidden = false;
+    view.socket = new CtiSocket(session.token, {
+      onSnapshot, onMessage, onStatus, onSessionEnd: () => signIn.signedOut(),
     });
-    $("login-password").value = "";
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(res));
-    await start(res);
-  } catch (err) {
-    setText("login-error", err.status === 401 ? "Wrong ID or password / IDまたはパスワードが違います" : err.message);
-  }
-}
-
-async function start(session) {
-  view.session = session;
-  try {
-    view.me = await api("/api/me", { token: session.token });
-  } catch (err) {
-    signedOut();
-    return;
-  }
-  fillSelect($("pause-reason"), view.me.pause_reasons.filter((r) => r !== "no_answer"), "reasons");
-  fillSelect($("disp-code"), view.me.disposition_codes, "dispositions");
-  setText("who", `${view.me.name || ""} (${view.me.user_id})`);
-  $("login").hidden = true;
-  $("desk").hidden = false;
-  $("signout").hidden = false;
-  $("conn").hidden = false;
-  view.socket = new CtiSocket(session.token, {
-    onSnapshot, onMessage, onStatus, onSessionEnd: () => signedOut(),
-  });
-}
-
-function signedOut() {
-  if (view.socket) view.socket.stop();
-  view.socket = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("desk").hidden = true;
-  $("signout").hidden = true;
-  $("conn").hidden = true;
-  $("state-badge").hidden = true;
-  setText("who", "");
-  $("login").hidden = false;
-}
-
-async function signOut() {
-  try { await api("/api/logout", { method: "POST", token: view.session.token }); } catch (_) { /* already gone */ }
-  signedOut();
-}
+  },
+  onEnd: () => {
+    if (view.socket) view.socket.stop();
+    view.socket = null;
+    $("desk").hidden = true;
+    $("conn").hidden = true;
+    $("state-badge").hidden = true;
+  },
+});
 
 function onStatus(up) {
   const node = $("conn");
@@ -261,14 +226,14 @@ async function act(fn, okText) {
     if (okText) toast(okText);
     return res;
   } catch (err) {
-    if (err.status === 401) { signedOut(); return null; } // session expired or revoked
+    if (err.status === 401) { signIn.signedOut(); return null; } // session expired or revoked
     toast(`Failed / 失敗: ${err.message}`);
     return null;
   }
 }
 
-const token = () => view.session.token;
-const me = () => view.me.user_id;
+const token = () => signIn.token;
+const me = () => signIn.me.user_id;
 const callId = () => view.call && view.call.call_id;
 
 function setState(state, reason) {
@@ -321,8 +286,6 @@ async function dial(ev) {
 }
 
 function wire() {
-  $("login").addEventListener("submit", login);
-  $("signout").addEventListener("click", signOut);
   $("btn-ready").addEventListener("click", () => setState("ready"));
   $("btn-pause").addEventListener("click", () => setState("pause", $("pause-reason").value));
   $("btn-logout").addEventListener("click", () => setState("logout"));
@@ -338,8 +301,7 @@ function wire() {
   $("btn-done").addEventListener("click", () => wrapup("done"));
   $("dial-form").addEventListener("submit", dial);
   setInterval(tick, 1000);
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) start(JSON.parse(saved));
+  signIn.wire();
 }
 
 wire();

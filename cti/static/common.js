@@ -197,3 +197,80 @@ export function toast(text) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { node.hidden = true; }, 4000);
 }
+
+// The sign-in every page shares: the form #login (#login-password, #login-error), the
+// button #signout, #who, and the session kept in sessionStorage under `key` (a reload
+// stays signed in; the wallboard and the reports share the supervisor's session).
+// `credentials()` gives the login body from the page's fields; `onStart(session, me)`
+// shows the page, `onEnd()` hides it; `role`, when given, is required of the user.
+const WRONG_LOGIN = "Wrong ID or password / IDまたはパスワードが違います";
+const ROLE_REQUIRED = { supervisor: "Supervisor role required / スーパーバイザー権限が必要です" };
+
+export class SignIn {
+  constructor({ key, role = null, credentials, onStart, onEnd }) {
+    Object.assign(this, { key, role, credentials, onStart, onEnd });
+    this.session = null;
+    this.me = null;
+  }
+
+  get token() {
+    return this.session && this.session.token;
+  }
+
+  wire() {
+    document.getElementById("login").addEventListener("submit", (ev) => this.#login(ev));
+    document.getElementById("signout").addEventListener("click", () => this.signOut());
+    const saved = sessionStorage.getItem(this.key);
+    if (saved) this.#start(JSON.parse(saved));
+  }
+
+  async #login(ev) {
+    ev.preventDefault();
+    setText("login-error", "");
+    try {
+      const res = await api("/api/login", { method: "POST", body: this.credentials() });
+      document.getElementById("login-password").value = "";
+      sessionStorage.setItem(this.key, JSON.stringify(res));
+      await this.#start(res);
+    } catch (err) {
+      setText("login-error", err.status === 401 ? WRONG_LOGIN : err.message);
+    }
+  }
+
+  async #start(session) {
+    this.session = session;
+    try {
+      this.me = await api("/api/me", { token: session.token });
+    } catch (_) {
+      this.signedOut();
+      return;
+    }
+    if (this.role && this.me.role !== this.role) {
+      this.signedOut();
+      setText("login-error", ROLE_REQUIRED[this.role] || `${this.role} role required`);
+      return;
+    }
+    setText("who", `${this.me.name || ""} (${this.me.user_id})`);
+    document.getElementById("login").hidden = true;
+    document.getElementById("signout").hidden = false;
+    await this.onStart(session, this.me);
+  }
+
+  // The session is over (signed out, expired or revoked): back to the form.
+  signedOut() {
+    this.session = null;
+    this.me = null;
+    sessionStorage.removeItem(this.key);
+    this.onEnd();
+    document.getElementById("signout").hidden = true;
+    setText("who", "");
+    document.getElementById("login").hidden = false;
+  }
+
+  async signOut() {
+    if (this.session) {
+      try { await api("/api/logout", { method: "POST", token: this.session.token }); } catch (_) { /* already gone */ }
+    }
+    this.signedOut();
+  }
+}

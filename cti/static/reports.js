@@ -1,8 +1,7 @@
 // KPI report for supervisors: a period form, charts drawn as inline SVG and tables per
 // queue and per agent. Every value from the server goes in as text (el / textContent).
-import { api, clear, el, fmtDuration, setText } from "/static/common.js";
+import { api, clear, el, fmtDuration, setText, SignIn } from "/static/common.js";
 
-const TOKEN_KEY = "madoguchi.supervisor.session"; // shared with the wallboard
 const SVG = "http://www.w3.org/2000/svg";
 const TOTAL = "*";
 const COLORS = { offered: "#1f4e79", answered: "#1a7f37", abandoned: "#b42318", sl: "#6941c6" };
@@ -12,7 +11,7 @@ const SERIES = [
   ["abandoned", "Abandoned / 放棄"],
 ];
 const $ = (id) => document.getElementById(id);
-const view = { session: null, report: null };
+const view = { report: null };
 
 // ------------------------------------------------------------------ formatting
 
@@ -41,58 +40,21 @@ const localInput = (iso) => String(iso).slice(0, 16);
 
 // ------------------------------------------------------------------ sign in / out
 
-async function login(ev) {
-  ev.preventDefault();
-  setText("login-error", "");
-  try {
-    const res = await api("/api/login", {
-      method: "POST",
-      body: { supervisor: $("login-user").value.trim(), password: $("login-password").value },
-    });
-    $("login-password").value = "";
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(res));
-    await start(res);
-  } catch (err) {
-    setText("login-error", err.status === 401 ? "Wrong ID or password / IDまたはパスワードが違います" : err.message);
-  }
-}
-
-async function start(session) {
-  view.session = session;
-  let me;
-  try {
-    me = await api("/api/me", { token: session.token });
-  } catch (_) {
-    signedOut();
-    return;
-  }
-  if (me.role !== "supervisor") {
-    signedOut();
-    setText("login-error", "Supervisor role required / スーパーバイザー権限が必要です");
-    return;
-  }
-  setText("who", `${me.name || ""} (${me.user_id})`);
-  $("login").hidden = true;
-  $("report").hidden = false;
-  $("signout").hidden = false;
-  $("to-wallboard").hidden = false;
-  await load(null);
-}
-
-function signedOut() {
-  view.session = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("report").hidden = true;
-  $("signout").hidden = true;
-  $("to-wallboard").hidden = true;
-  setText("who", "");
-  $("login").hidden = false;
-}
-
-async function signOut() {
-  try { await api("/api/logout", { method: "POST", token: view.session.token }); } catch (_) { /* gone */ }
-  signedOut();
-}
+// The supervisor's session, shared with the wallboard.
+const signIn = new SignIn({
+  key: "madoguchi.supervisor.session",
+  role: "supervisor",
+  credentials: () => ({ supervisor: $("login-user").value.trim(), password: $("login-password").value }),
+  onStart: async () => {
+    $("report").hidden = false;
+    $("to-wallboard").hidden = false;
+    await load(null);
+  },
+  onEnd: () => {
+    $("report").hidden = true;
+    $("to-wallboard").hidden = true;
+  },
+});
 
 // ------------------------------------------------------------------ loading
 
@@ -101,11 +63,11 @@ async function load(params) {
   const query = new URLSearchParams(params || { interval: $("interval").value });
   $("show").disabled = true;
   try {
-    const report = await api(`/api/reports?${query}`, { token: view.session.token });
+    const report = await api(`/api/reports?${query}`, { token: signIn.token });
     view.report = report;
     render();
   } catch (err) {
-    if (err.status === 401) { signedOut(); return; }
+    if (err.status === 401) { signIn.signedOut(); return; }
     setText("report-error", `Report failed / レポート取得失敗: ${err.message}`);
   } finally {
     $("show").disabled = false;
@@ -327,13 +289,10 @@ function renderServiceLevel(rows, tz) {
 // ------------------------------------------------------------------ start
 
 function wire() {
-  $("login").addEventListener("submit", login);
-  $("signout").addEventListener("click", signOut);
   $("period").addEventListener("submit", submitPeriod);
   $("to-wallboard").addEventListener("click", () => { location.href = "/wallboard"; });
   $("chart-key").addEventListener("change", () => view.report && renderCharts());
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) start(JSON.parse(saved));
+  signIn.wire();
 }
 
 wire();

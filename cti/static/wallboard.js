@@ -1,69 +1,33 @@
 // Supervisor wallboard: queues and agents, pushed over the websocket; set an agent's state.
 import {
-  api, clear, CtiSocket, el, fmtDuration, label, LABELS, serverNow, setText, toast,
+  api, clear, CtiSocket, el, fmtDuration, label, LABELS, serverNow, setText, SignIn, toast,
 } from "/static/common.js";
 
-const TOKEN_KEY = "madoguchi.supervisor.session";
 const $ = (id) => document.getElementById(id);
 
-const view = { session: null, me: null, socket: null, queues: new Map(), agents: new Map() };
+const view = { socket: null, queues: new Map(), agents: new Map() };
 const queueNodes = new Map(); // queue -> {card, waiting, longest, sl, answered, abandoned}
 const agentRows = new Map(); // agent_id -> {row, name, state, since}
 
-async function login(ev) {
-  ev.preventDefault();
-  setText("login-error", "");
-  try {
-    const res = await api("/api/login", {
-      method: "POST",
-      body: { supervisor: $("login-user").value.trim(), password: $("login-password").value },
+// The supervisor's session, shared with the reports page.
+const signIn = new SignIn({
+  key: "madoguchi.supervisor.session",
+  role: "supervisor",
+  credentials: () => ({ supervisor: $("login-user").value.trim(), password: $("login-password").value }),
+  onStart: (session) => {
+    $("board").hidden = false;
+    $("conn").hidden = false;
+    view.socket = new CtiSocket(session.token, {
+      onSnapshot, onMessage, onStatus, onSessionEnd: () => signIn.signedOut(),
     });
-    $("login-password").value = "";
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(res));
-    await start(res);
-  } catch (err) {
-    setText("login-error", err.status === 401 ? "Wrong ID or password / IDまたはパスワードが違います" : err.message);
-  }
-}
-
-async function start(session) {
-  view.session = session;
-  try {
-    view.me = await api("/api/me", { token: session.token });
-  } catch (_) {
-    signedOut();
-    return;
-  }
-  if (view.me.role !== "supervisor") {
-    signedOut();
-    setText("login-error", "Supervisor role required / スーパーバイザー権限が必要です");
-    return;
-  }
-  setText("who", `${view.me.name || ""} (${view.me.user_id})`);
-  $("login").hidden = true;
-  $("board").hidden = false;
-  $("signout").hidden = false;
-  $("conn").hidden = false;
-  view.socket = new CtiSocket(session.token, {
-    onSnapshot, onMessage, onStatus, onSessionEnd: () => signedOut(),
-  });
-}
-
-function signedOut() {
-  if (view.socket) view.socket.stop();
-  view.socket = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("board").hidden = true;
-  $("signout").hidden = true;
-  $("conn").hidden = true;
-  setText("who", "");
-  $("login").hidden = false;
-}
-
-async function signOut() {
-  try { await api("/api/logout", { method: "POST", token: view.session.token }); } catch (_) { /* gone */ }
-  signedOut();
-}
+  },
+  onEnd: () => {
+    if (view.socket) view.socket.stop();
+    view.socket = null;
+    $("board").hidden = true;
+    $("conn").hidden = true;
+  },
+});
 
 function onStatus(up) {
   const node = $("conn");
@@ -149,7 +113,7 @@ function agentRow(id) {
   if (r) return r;
   const select = el("select", { "aria-label": `New state for ${id}` }, [
     el("option", { value: "ready", text: label("states", "ready") }),
-    ...(view.me.pause_reasons || []).map((reason) => el("option", { value: `pause:${reason}`, text: `${label("states", "not_ready")} · ${label("reasons", reason)}` })),
+    ...((signIn.me && signIn.me.pause_reasons) || []).map((reason) => el("option", { value: `pause:${reason}`, text: `${label("states", "not_ready")} · ${label("reasons", reason)}` })),
     el("option", { value: "logout", text: label("states", "logged_out") }),
   ]);
   const button = el("button", { text: "Set / 変更", on: { click: () => setAgentState(id, select.value) } });
@@ -182,21 +146,18 @@ async function setAgentState(agentId, choice) {
   const [state, reason] = choice.split(":");
   try {
     await api(`/api/agents/${encodeURIComponent(agentId)}/state`, {
-      method: "POST", token: view.session.token, body: { state, reason },
+      method: "POST", token: signIn.token, body: { state, reason },
     });
     toast(`${agentId}: ${label("states", state === "pause" ? "not_ready" : state === "logout" ? "logged_out" : state)}`);
   } catch (err) {
-    if (err.status === 401) { signedOut(); return; } // session expired or revoked
+    if (err.status === 401) { signIn.signedOut(); return; } // session expired or revoked
     toast(`Failed / 失敗: ${err.message}`);
   }
 }
 
 function wire() {
-  $("login").addEventListener("submit", login);
-  $("signout").addEventListener("click", signOut);
   setInterval(tick, 1000);
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) start(JSON.parse(saved));
+  signIn.wire();
 }
 
 wire();

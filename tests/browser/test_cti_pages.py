@@ -206,3 +206,42 @@ async def test_unanswered_pop_cleared_when_agent_leaves_reserved(
     await expect(page.locator("#no-call")).to_be_visible()
     await expect(page.locator("#state-big")).to_have_text("Not ready / 離席 · No answer / 無応答")
     await page.close()
+
+
+async def test_sign_out_ends_the_session_and_a_reload_stays_signed_out(
+    live_cti: LiveCti, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    errors = watch_errors(page)
+    await login_agent(page, live_cti.url, "1001", "pw1001")
+    await expect(page.locator("#who")).to_contain_text("(1001)")
+    await page.click("#signout")
+    await expect(page.locator("#login")).to_be_visible()
+    await expect(page.locator("#desk")).to_be_hidden()
+    await expect(page.locator("#who")).to_have_text("")
+    assert await page.evaluate("sessionStorage.length") == 0
+    await page.reload()
+    await expect(page.locator("#login")).to_be_visible()
+    await expect(page.locator("#desk")).to_be_hidden()
+    assert errors == []
+    await page.close()
+
+
+async def test_the_supervisor_signs_in_once_for_the_wallboard_and_the_reports(
+    live_cti: LiveCti, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    await page.goto(live_cti.url + "/wallboard")
+    await page.fill("#login-user", "admin")
+    await page.fill("#login-password", "superpw")
+    await page.click("#login button[type=submit]")
+    await expect(page.locator("#board")).to_be_visible()
+    await page.goto(live_cti.url + "/reports")
+    await expect(page.locator("#login")).to_be_hidden()
+    await expect(page.locator("#who")).to_contain_text("(admin)")
+    await page.click("#signout")
+    await expect(page.locator("#login")).to_be_visible()
+    await page.goto(live_cti.url + "/wallboard")
+    await expect(page.locator("#login")).to_be_visible()
+    await expect(page.locator("#board")).to_be_hidden()
+    await page.close()

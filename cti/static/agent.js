@@ -1,13 +1,12 @@
 // Agent desktop: login, state, screen pop, call controls, wrap-up, click-to-dial, recent calls.
 // Everything from the server is shown with textContent (see common.js `el`).
 import {
-  api, clear, CtiSocket, el, fmtDuration, fmtTime, label, serverNow, setText, SignIn, toast,
+  api, clear, el, fmtDuration, fmtTime, label, serverNow, setText, SignIn, toast,
 } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
 
 const view = {
-  socket: null,
   agent: null, // last agent.state payload
   call: null, // current call (call.offered payload + state, on_hold, consulting)
   wrapupCallId: null,
@@ -20,29 +19,17 @@ const view = {
 const signIn = new SignIn({
   key: "madoguchi.agent.session",
   credentials: () => ({ agent: $("login-agent").value.trim(), password: $("login-password").value }),
-  onStart: (session, me) => {
+  onStart: (_session, me) => {
     fillSelect($("pause-reason"), me.pause_reasons.filter((r) => r !== "no_answer"), "reasons");
     fillSelect($("disp-code"), me.disposition_codes, "dispositions");
     $("desk").hidden = false;
-    $("conn").hidden = false;
-    view.socket = new CtiSocket(session.token, {
-      onSnapshot, onMessage, onStatus, onSessionEnd: () => signIn.signedOut(),
-    });
   },
   onEnd: () => {
-    if (view.socket) view.socket.stop();
-    view.socket = null;
     $("desk").hidden = true;
-    $("conn").hidden = true;
     $("state-badge").hidden = true;
   },
+  live: { onSnapshot, onMessage },
 });
-
-function onStatus(up) {
-  const node = $("conn");
-  node.className = `conn ${up ? "up" : "down"}`;
-  node.textContent = up ? "live / 接続中" : "reconnecting / 再接続中";
-}
 
 function fillSelect(select, keys, kind) {
   clear(select);

@@ -203,14 +203,23 @@ export function toast(text) {
 // stays signed in; the wallboard and the reports share the supervisor's session).
 // `credentials()` gives the login body from the page's fields; `onStart(session, me)`
 // shows the page, `onEnd()` hides it; `role`, when given, is required of the user.
+// `live` ({onSnapshot, onMessage}), when given, keeps a CtiSocket open while signed in,
+// with its state in #conn; the socket's end of the session signs the page out.
+function showConnection(up) {
+  const node = document.getElementById("conn");
+  node.className = `conn ${up ? "up" : "down"}`;
+  node.textContent = up ? "live / 接続中" : "reconnecting / 再接続中";
+}
+
 const WRONG_LOGIN = "Wrong ID or password / IDまたはパスワードが違います";
 const ROLE_REQUIRED = { supervisor: "Supervisor role required / スーパーバイザー権限が必要です" };
 
 export class SignIn {
-  constructor({ key, role = null, credentials, onStart, onEnd }) {
-    Object.assign(this, { key, role, credentials, onStart, onEnd });
+  constructor({ key, role = null, credentials, onStart, onEnd, live = null }) {
+    Object.assign(this, { key, role, credentials, onStart, onEnd, live });
     this.session = null;
     this.me = null;
+    this.socket = null;
   }
 
   get token() {
@@ -254,10 +263,19 @@ export class SignIn {
     document.getElementById("login").hidden = true;
     document.getElementById("signout").hidden = false;
     await this.onStart(session, this.me);
+    if (this.live) {
+      document.getElementById("conn").hidden = false;
+      this.socket = new CtiSocket(session.token, {
+        ...this.live, onStatus: showConnection, onSessionEnd: () => this.signedOut(),
+      });
+    }
   }
 
   // The session is over (signed out, expired or revoked): back to the form.
   signedOut() {
+    if (this.socket) this.socket.stop();
+    this.socket = null;
+    if (this.live) document.getElementById("conn").hidden = true;
     this.session = null;
     this.me = null;
     sessionStorage.removeItem(this.key);

@@ -1,11 +1,11 @@
 // Supervisor wallboard: queues and agents, pushed over the websocket; set an agent's state.
 import {
-  api, clear, CtiSocket, el, fmtDuration, label, LABELS, serverNow, setText, SignIn, toast,
+  api, clear, el, fmtDuration, label, LABELS, serverNow, setText, SignIn, toast,
 } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
 
-const view = { socket: null, queues: new Map(), agents: new Map() };
+const view = { queues: new Map(), agents: new Map() };
 const queueNodes = new Map(); // queue -> {card, waiting, longest, sl, answered, abandoned}
 const agentRows = new Map(); // agent_id -> {row, name, state, since}
 
@@ -14,26 +14,11 @@ const signIn = new SignIn({
   key: "madoguchi.supervisor.session",
   role: "supervisor",
   credentials: () => ({ supervisor: $("login-user").value.trim(), password: $("login-password").value }),
-  onStart: (session) => {
-    $("board").hidden = false;
-    $("conn").hidden = false;
-    view.socket = new CtiSocket(session.token, {
-      onSnapshot, onMessage, onStatus, onSessionEnd: () => signIn.signedOut(),
-    });
-  },
-  onEnd: () => {
-    if (view.socket) view.socket.stop();
-    view.socket = null;
-    $("board").hidden = true;
-    $("conn").hidden = true;
-  },
+  onStart: () => { $("board").hidden = false; },
+  onEnd: () => { $("board").hidden = true; },
+  live: { onSnapshot, onMessage },
 });
 
-function onStatus(up) {
-  const node = $("conn");
-  node.className = `conn ${up ? "up" : "down"}`;
-  node.textContent = up ? "live / 接続中" : "reconnecting / 再接続中";
-}
 
 function onSnapshot(snap) {
   view.queues = new Map((snap.queues || []).map((q) => [q.queue, q]));

@@ -22,18 +22,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from madoguchi.harness.sipp import _SDP, DTMF_PCAPS, SCENARIOS, _cdata, free_udp_port
+from madoguchi.harness.sip_messages import (
+    OK_EMPTY,
+    SDP,
+    ack,
+    answer,
+    request_terminated,
+    ringing,
+    send,
+    uas_bye,
+)
+from madoguchi.harness.sipp import (
+    DTMF_PCAPS,
+    SCENARIOS,
+    free_udp_port,
+    register_args,
+    sipp_command,
+)
 
-SIPP = "sipp"
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
 
 _STAMP = '<gettimeofday assign_to="ts,tus"/>'
-
-
-def _send(msg: str, retrans: bool = False) -> str:
-    attr = ' retrans="500"' if retrans else ""
-    return f"  <send{attr}>\n    {_cdata(msg)}\n  </send>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +77,18 @@ def caller_scenario(
       Content-Type: application/sdp
       Content-Length: [len]
 
-      {_SDP}"""
-    ack = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [last_From:]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:bench@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0"""
-    ok = """SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0"""
+      {SDP}"""
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-caller">',
         f'  <nop><action>{_STAMP}<log message="SENT [$ts] [$tus] {num}"/></action></nop>',
-        _send(invite, retrans=True),
+        send(invite, retrans=True),
         '  <recv response="100" optional="true"/>',
         '  <recv response="180" optional="true"/>',
         '  <recv response="183" optional="true"/>',
         f'  <recv response="200" rrs="true"><action>{_STAMP}'
         f'<log message="ANSWERED [$ts] [$tus] {num}"/></action></recv>',
-        _send(ack),
+        send(ack("bench")),
     ]
     for step in dtmf:
         parts.append(f'  <pause milliseconds="{int(step.after_ms)}"/>')
@@ -106,7 +99,7 @@ def caller_scenario(
             parts.append(f'  <pause milliseconds="{int(step.gap_ms)}"/>')
     parts += [
         f'  <recv request="BYE" timeout="{int(bye_timeout_ms)}"/>',
-        _send(ok),
+        send(OK_EMPTY),
         f'  <nop><action>{_STAMP}<log message="DONE [$ts] [$tus] {num}"/></action></nop>',
         "</scenario>",
     ]
@@ -127,66 +120,25 @@ def agent_scenario(ring_ms: int, talk_ms: int) -> str:
         '<log message="INVITE [$ts] [$tus] [$caller] [$x]"/>'
         "</action>"
     )
-    ringing = """SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]ba[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
-      Content-Length: 0"""
-    ok_empty = """SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0"""
-    terminated = """SIP/2.0 487 Request Terminated
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]ba[call_number]
-      [last_Call-ID:]
-      CSeq: [cseq] INVITE
-      Content-Length: 0"""
-    answer = f"""SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]ba[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      {_SDP}"""
-    bye = """BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$local];tag=[pid]ba[call_number]
-      To: [$remote]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0"""
+    tag = "[pid]ba[call_number]"
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-agent">',
         f'  <recv request="INVITE" crlf="true" rrs="true">{on_invite}</recv>',
-        _send(ringing),
+        send(ringing(tag)),
         f'  <recv request="CANCEL" timeout="{max(1, int(ring_ms))}" ontimeout="answer"/>',
-        _send(ok_empty),
-        _send(terminated),
+        send(OK_EMPTY),
+        send(request_terminated(tag)),
         '  <recv request="ACK" next="end"/>',
         '  <label id="answer"/>',
-        _send(answer, retrans=True),
+        send(answer(tag), retrans=True),
         '  <recv request="ACK" crlf="true"/>',
         f'  <recv request="BYE" timeout="{max(1, int(talk_ms))}" ontimeout="hangup" next="byeok"/>',
         '  <label id="hangup"/>',
-        _send(bye, retrans=True),
+        send(uas_bye(tag), retrans=True),
         '  <recv response="200" next="end"/>',
         '  <label id="byeok"/>',
-        _send(ok_empty),
+        send(OK_EMPTY),
         '  <label id="end"/>',
         "</scenario>",
     ]
@@ -245,24 +197,7 @@ class SippRun:
 def start_sipp(
     workdir: Path, scenario: str | Path, args: Sequence[str], target: str, local_ip: str
 ) -> SippRun:
-    workdir.mkdir(parents=True, exist_ok=True)
-    if isinstance(scenario, Path):
-        scenario_file = scenario
-    else:
-        scenario_file = workdir / "scenario.xml"
-        scenario_file.write_text(scenario, encoding="utf-8")
-    cmd = [
-        SIPP,
-        target,
-        "-sf",
-        str(scenario_file),
-        "-i",
-        local_ip,
-        "-nostdin",
-        "-trace_err",
-        "-trace_logs",
-        *args,
-    ]
+    cmd = sipp_command(workdir, scenario, args, target, local_ip)
     with (workdir / "stdout.txt").open("wb") as out:
         proc = subprocess.Popen(
             cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
@@ -306,28 +241,7 @@ class BenchAgent:
         reg = start_sipp(
             self.workdir / f"register-{self.extension}-{expires}",
             SCENARIOS / "register.xml",
-            [
-                "-m",
-                "1",
-                "-p",
-                str(free_udp_port()),
-                "-timeout",
-                "10",
-                "-timeout_error",
-                "-key",
-                "user",
-                self.extension,
-                "-key",
-                "contact_port",
-                str(self.port),
-                "-key",
-                "expires",
-                str(expires),
-                "-au",
-                self.extension,
-                "-ap",
-                self.password,
-            ],
+            register_args(self.extension, self.password, self.port, expires),
             self.server,
             AGENT_IP,
         )

@@ -21,6 +21,16 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import escape
 
+from madoguchi.harness.sip_messages import (
+    OK_EMPTY,
+    SDP,
+    ack,
+    answer,
+    request_terminated,
+    ringing,
+    send,
+    uas_bye,
+)
 from madoguchi.paths import PROJECT_ROOT
 
 SCENARIOS = PROJECT_ROOT / "tests" / "sipp"
@@ -28,21 +38,6 @@ DTMF_PCAPS = Path("/usr/share/sip-tester")
 SIPP = "sipp"
 
 AgentMode = Literal["answer", "reject", "ignore"]
-
-_SDP = """v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv"""
-
-
-def _cdata(text: str) -> str:
-    return "<![CDATA[\n      " + text.strip("\n") + "\n\n    ]]>"
 
 
 def _header_safe(text: str) -> str:
@@ -141,26 +136,16 @@ def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -
       Content-Type: application/sdp
       Content-Length: [len]
 
-      {_SDP}"""
-    ack = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [last_From:]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:caller@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0"""
+      {SDP}"""
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="caller">',
-        f'  <send retrans="500">\n    {_cdata(invite)}\n  </send>',
+        send(invite, retrans=True),
         '  <recv response="100" optional="true"/>',
         '  <recv response="180" optional="true"/>',
         '  <recv response="183" optional="true"/>',
         '  <recv response="200" rtd="true" rrs="true"/>',
-        f"  <send>\n    {_cdata(ack)}\n  </send>",
+        send(ack("caller")),
     ]
     for step in script.steps:
         if isinstance(step, Pause):
@@ -175,17 +160,7 @@ def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -
     if script.hangup_after_ms is None:
         parts += [
             f'  <recv request="BYE" timeout="{int(script.max_wait_ms)}"/>',
-            "  <send>\n    "
-            + _cdata(
-                """SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0"""
-            )
-            + "\n  </send>",
+            send(OK_EMPTY),
         ]
     else:
         bye = """BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -200,7 +175,7 @@ def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -
       Content-Length: 0"""
         parts += [
             f'  <pause milliseconds="{int(script.hangup_after_ms)}"/>',
-            f'  <send retrans="500">\n    {_cdata(bye)}\n  </send>',
+            send(bye, retrans=True),
             '  <recv response="200" crlf="true"/>',
         ]
     parts.append("</scenario>")
@@ -235,28 +210,7 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
         + '<log message="INVITE [$remote] [call_id]"/>'
         "</action>"
     )
-    ringing = """SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]agent[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
-      Content-Length: 0"""
-    ok_empty = """SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0"""
-    terminated = """SIP/2.0 487 Request Terminated
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]agent[call_number]
-      [last_Call-ID:]
-      CSeq: [cseq] INVITE
-      Content-Length: 0"""
+    tag = "[pid]agent[call_number]"
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         f'<scenario name="agent-{mode}">',
@@ -271,61 +225,41 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
       [last_CSeq:]
       Content-Length: 0"""
         parts += [
-            f"  <send>\n    {_cdata(busy)}\n  </send>",
+            send(busy),
             '  <recv request="ACK"/>',
         ]
     elif mode == "ignore":
         parts += [
-            f"  <send>\n    {_cdata(ringing)}\n  </send>",
+            send(ringing(tag)),
             '  <recv request="CANCEL"/>',
-            f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
-            f"  <send>\n    {_cdata(terminated)}\n  </send>",
+            send(OK_EMPTY),
+            send(request_terminated(tag)),
             '  <recv request="ACK"/>',
         ]
     else:
-        answer = f"""SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]agent[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      {_SDP}"""
         parts += [
-            f"  <send>\n    {_cdata(ringing)}\n  </send>",
+            send(ringing(tag)),
             f'  <recv request="CANCEL" timeout="{int(ring_ms)}" ontimeout="answer"/>',
-            f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
-            f"  <send>\n    {_cdata(terminated)}\n  </send>",
+            send(OK_EMPTY),
+            send(request_terminated(tag)),
             '  <recv request="ACK" next="end"/>',
             '  <label id="answer"/>',
-            f'  <send retrans="500">\n    {_cdata(answer)}\n  </send>',
+            send(answer(tag), retrans=True),
             '  <recv request="ACK" crlf="true"/>',
         ]
         if talk_ms is None:
             parts += [
                 '  <recv request="BYE"/>',
-                f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+                send(OK_EMPTY),
             ]
         else:
-            bye = """BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$local];tag=[pid]agent[call_number]
-      To: [$remote]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0"""
             parts += [
                 f'  <recv request="BYE" timeout="{int(talk_ms)}" ontimeout="hangup" next="byeok"/>',
                 '  <label id="hangup"/>',
-                f'  <send retrans="500">\n    {_cdata(bye)}\n  </send>',
+                send(uas_bye(tag), retrans=True),
                 '  <recv response="200" next="end"/>',
                 '  <label id="byeok"/>',
-                f"  <send>\n    {_cdata(ok_empty)}\n  </send>",
+                send(OK_EMPTY),
             ]
         parts.append('  <label id="end"/>')
     parts.append("</scenario>")
@@ -412,6 +346,57 @@ def free_media_port(host: str = "127.0.0.1") -> int:
     raise RuntimeError("no free SIPp media ports in 30000-32700")
 
 
+def sipp_command(
+    workdir: Path, scenario_xml: str | Path, args: Sequence[str], target: str, local_ip: str
+) -> list[str]:
+    """The SIPp command line for one process in `workdir` (the scenario written there when
+    given as text), logging errors and messages to files there."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if isinstance(scenario_xml, Path):
+        scenario = scenario_xml
+    else:
+        scenario = workdir / "scenario.xml"
+        scenario.write_text(scenario_xml, encoding="utf-8")
+    return [
+        SIPP,
+        target,
+        "-sf",
+        str(scenario),
+        "-i",
+        local_ip,
+        "-nostdin",
+        "-trace_err",
+        "-trace_logs",
+        *args,
+    ]
+
+
+def register_args(extension: str, password: str, contact_port: int, expires: int) -> list[str]:
+    """SIPp arguments for one REGISTER (tests/sipp/register.xml) with digest auth."""
+    return [
+        "-m",
+        "1",
+        "-p",
+        str(free_udp_port()),
+        "-timeout",
+        "10",
+        "-timeout_error",
+        "-key",
+        "user",
+        extension,
+        "-key",
+        "contact_port",
+        str(contact_port),
+        "-key",
+        "expires",
+        str(expires),
+        "-au",
+        extension,
+        "-ap",
+        password,
+    ]
+
+
 def _run_sipp(
     name: str,
     workdir: Path,
@@ -420,24 +405,7 @@ def _run_sipp(
     target: str,
     local_ip: str = "127.0.0.1",
 ) -> SippProcess:
-    workdir.mkdir(parents=True, exist_ok=True)
-    if isinstance(scenario_xml, Path):
-        scenario = scenario_xml
-    else:
-        scenario = workdir / "scenario.xml"
-        scenario.write_text(scenario_xml, encoding="utf-8")
-    cmd = [
-        SIPP,
-        target,
-        "-sf",
-        str(scenario),
-        "-i",
-        "127.0.0.1",
-        "-nostdin",
-        "-trace_err",
-        "-trace_logs",
-        *args,
-    ]
+    cmd = sipp_command(workdir, scenario_xml, args, target, local_ip)
     stdout = (workdir / "stdout.txt").open("wb")
     try:
         proc = subprocess.Popen(
@@ -487,28 +455,12 @@ class SippAgent:
             f"register-{self.extension}",
             self.workdir / f"register-{self.extension}-{time.monotonic_ns()}",
             SCENARIOS / "register.xml",
-            [
-                "-m",
-                "1",
-                "-p",
-                str(free_udp_port()),
-                "-timeout",
-                "10",
-                "-timeout_error",
-                "-key",
-                "user",
+            register_args(
                 self.extension,
-                "-key",
-                "contact_port",
-                str(self.port),
-                "-key",
-                "expires",
-                str(expires),
-                "-au",
-                self.extension,
-                "-ap",
                 self.password if password is None else password,
-            ],
+                self.port,
+                expires,
+            ),
             self.server,
         )
         return reg.wait(timeout=20)

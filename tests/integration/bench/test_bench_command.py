@@ -8,6 +8,7 @@ the JSON report.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -20,9 +21,12 @@ SEARCHED = ("a", "b", "c")  # (e), the floor of an outside decision, has a laten
 
 
 def _run_bench(args: list[str], deadline_s: float) -> tuple[int, str]:
+    # The suite's own stack may be up and holds MADOGUCHI_PG_PORT: the bench picks its own.
+    env = {k: v for k, v in os.environ.items() if k != "MADOGUCHI_PG_PORT"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", *args],
         cwd=PROJECT_ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -165,6 +165,7 @@ def build_app(
     recent_calls_limit: int = 20,
     component_health: ComponentHealth | None = None,
     reports: ReportSource | None = None,
+    sessions_file: Path | None = None,
 ) -> web.Application:
     """The CTI web application.
 
@@ -172,6 +173,7 @@ def build_app(
     the CTI on); pass e.g. ["https://cti.example.com"] behind a proxy. The hub's heartbeat
     runs while the app runs; closing the app closes every websocket. `reports` serves the
     KPI report (`GET /api/reports`, page `/reports`); without it that endpoint answers 404.
+    `sessions_file` keeps the desktops' sessions across a restart (see `TokenStore`).
     """
     ctx = _Ctx(
         authenticator=authenticator,
@@ -179,7 +181,9 @@ def build_app(
         state=state,
         crm=crm,
         hub=hub,
-        tokens=TokenStore(clock, token_ttl),
+        tokens=TokenStore(
+            clock, token_ttl, persist_to=sessions_file, keep=getattr(authenticator, "knows", None)
+        ),
         clock=clock,
         allowed_origins=allowed_origins,
         pause_reasons=tuple(pause_reasons),

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
+import logging
+import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cti.ports import Clock, Principal, Role
+
+log = logging.getLogger(__name__)
+MAX_STORED_SESSIONS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,10 @@ class StaticAuthenticator:
             return None
         return Principal(cred.user_id, cred.role, cred.name)
 
+    def knows(self, principal: Principal) -> bool:
+        """Whether this user still exists (a stored session of a removed user is dropped)."""
+        return (principal.role, principal.user_id) in self._by_key
+
 
 @dataclass(frozen=True, slots=True)
 class Session:
@@ -52,39 +64,101 @@ class Session:
 
 
 class TokenStore:
-    """Random bearer tokens, each valid for `ttl` seconds from login (in memory: a service
-    restart logs every desktop out, and the desktop asks for the password again)."""
+    """Random bearer tokens, each valid for `ttl` seconds from login.
 
-    def __init__(self, clock: Clock, ttl: float) -> None:
+    With `persist_to`, sessions survive a restart of the service (a deploy does not send
+    every agent back to the login form): the file keeps only a SHA-256 of each token, the
+    user and the expiry (never a usable token), mode 0600, rewritten on each login and
+    logout. A file that cannot be read starts the store empty: the desktops sign in again.
+    `keep` drops stored sessions of users that no longer exist."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        ttl: float,
+        persist_to: Path | None = None,
+        keep: Callable[[Principal], bool] | None = None,
+    ) -> None:
         if ttl <= 0:
             raise ValueError("token ttl must be positive")
         self._clock = clock
         self._ttl = ttl
-        self._sessions: dict[str, Session] = {}
+        self._file = persist_to
+        # sha256(token) -> (principal, expires_at): the token itself is never kept
+        self._sessions: dict[str, tuple[Principal, float]] = {}
+        if persist_to is not None:
+            self._load(persist_to, keep)
 
     def issue(self, principal: Principal) -> Session:
         self._purge_expired()
+        while len(self._sessions) >= MAX_STORED_SESSIONS:  # the oldest login goes first
+            self._sessions.pop(next(iter(self._sessions)))
         session = Session(secrets.token_urlsafe(32), principal, self._clock() + self._ttl)
-        self._sessions[session.token] = session
+        self._sessions[_digest(session.token)] = (principal, session.expires_at)
+        self._save()
         return session
 
     def resolve(self, token: str) -> Session | None:
         """The live session for a token; None when unknown, revoked or expired."""
-        session = self._sessions.get(token)
-        if session is None:
+        key = _digest(token)
+        found = self._sessions.get(key)
+        if found is None:
             return None
-        if self._clock() >= session.expires_at:
-            del self._sessions[token]
+        principal, expires_at = found
+        if self._clock() >= expires_at:
+            del self._sessions[key]
             return None
-        return session
+        return Session(token, principal, expires_at)
 
     def revoke(self, token: str) -> None:
-        self._sessions.pop(token, None)
+        if self._sessions.pop(_digest(token), None) is not None:
+            self._save()
 
     def _purge_expired(self) -> None:
         now = self._clock()
-        for token in [t for t, s in self._sessions.items() if now >= s.expires_at]:
-            del self._sessions[token]
+        for key in [k for k, (_, expires_at) in self._sessions.items() if now >= expires_at]:
+            del self._sessions[key]
+
+    def _load(self, path: Path, keep: Callable[[Principal], bool] | None) -> None:
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+            now = self._clock()
+            for row in rows[-MAX_STORED_SESSIONS:]:
+                principal = Principal(str(row["user_id"]), Role(row["role"]), str(row["name"]))
+                expires_at = float(row["expires_at"])
+                digest = str(row["sha256"])
+                if len(digest) != 64 or expires_at <= now or (keep and not keep(principal)):
+                    continue
+                self._sessions[digest] = (principal, expires_at)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            self._sessions.clear()
+            log.warning("CTI sessions in %s not read (%s): desktops sign in again", path, exc)
+
+    def _save(self) -> None:
+        if self._file is None:
+            return
+        rows = [
+            {
+                "sha256": k,
+                "user_id": p.user_id,
+                "role": str(p.role),
+                "name": p.name,
+                "expires_at": e,
+            }
+            for k, (p, e) in self._sessions.items()
+        ]
+        tmp = self._file.with_name(self._file.name + ".tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(rows, out, ensure_ascii=False)
+            os.replace(tmp, self._file)
+        except OSError as exc:  # the sessions still work; they just won't survive a restart
+            log.warning("CTI sessions not saved to %s: %s", self._file, exc)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LoginThrottle:

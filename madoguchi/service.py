@@ -66,6 +66,7 @@ from madoguchi.wiring.reports import DbReportSource
 
 log = logging.getLogger("madoguchi.service")
 
+CTI_SESSIONS_FILE = "cti-sessions.json"  # in the var dir: desktops stay signed in on restart
 IVR_OUTCOME_RECORD = {
     IvrResult.ABANDONED: "abandoned_ivr",
     IvrResult.HANGUP: "ivr_completed",
@@ -140,6 +141,7 @@ class Service:
             pause_reasons=[r for r in cfg.states.not_ready_reasons if r != "no_answer"],
             component_health=self._component_health,
             reports=DbReportSource(self.pool, lambda: self.config),
+            sessions_file=self.paths.var / CTI_SESSIONS_FILE,
         )
         self.feed = AcdFeed(
             self.hub,

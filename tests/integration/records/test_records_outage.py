@@ -189,6 +189,9 @@ async def test_service_restarted_with_a_non_empty_spool_replays_it(
     await asyncio.to_thread(cluster.start)
     dsn = database_dsn(stack.paths, stack.config)
     await asyncio.to_thread(stack.start_service, dsn, print)
+    # The desktop's sign-in outlived the restart: no password asked again.
+    status, me = await agent.desktop.get("/api/me")
+    assert (status, me["user_id"]) == (200, "1003"), me
     db = await _connect(stack)
     connect.append(db)
     rows = [

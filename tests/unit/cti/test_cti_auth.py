@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import stat
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -173,6 +176,50 @@ def test_token_store_expiry_and_revoke() -> None:
     assert store.resolve(other.token) is None
     with pytest.raises(ValueError):
         TokenStore(lambda: 0.0, ttl=0)
+
+
+def test_sessions_survive_a_restart_without_storing_a_usable_token(tmp_path: Path) -> None:
+    now = [100.0]
+    file = tmp_path / "sessions.json"
+    store = TokenStore(lambda: now[0], ttl=10, persist_to=file)
+    kept = store.issue(Principal("1001", Role.AGENT, "山田"))
+    gone = store.issue(Principal("1002", Role.AGENT))
+    store.revoke(gone.token)
+    text = file.read_text(encoding="utf-8")
+    assert kept.token not in text and gone.token not in text
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    again = TokenStore(lambda: now[0], ttl=10, persist_to=file)  # the service restarted
+    assert again.resolve(kept.token) == kept
+    assert again.resolve(gone.token) is None
+    now[0] = 110.0
+    assert TokenStore(lambda: now[0], ttl=10, persist_to=file).resolve(kept.token) is None
+
+
+def test_stored_sessions_of_removed_users_are_dropped(tmp_path: Path) -> None:
+    file = tmp_path / "sessions.json"
+    store = TokenStore(lambda: 0.0, ttl=10, persist_to=file)
+    session = store.issue(Principal("1009", Role.AGENT))
+    auth = StaticAuthenticator([Credential(Role.AGENT, "1001", "pw1001")])
+    assert not auth.knows(Principal("1009", Role.AGENT))
+    assert auth.knows(Principal("1001", Role.AGENT))
+    restarted = TokenStore(lambda: 0.0, ttl=10, persist_to=file, keep=auth.knows)
+    assert restarted.resolve(session.token) is None
+
+
+@pytest.mark.parametrize(
+    "content", ["not json", "{}", '[{"sha256": "x"}]', '[{"sha256": "ab", "role": "god"}]']
+)
+def test_an_unreadable_sessions_file_means_signing_in_again(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    file = tmp_path / "sessions.json"
+    file.write_text(content, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="cti.auth"):
+        store = TokenStore(lambda: 0.0, ttl=10, persist_to=file)
+    assert "desktops sign in again" in caplog.text
+    session = store.issue(Principal("1001", Role.AGENT))  # and it works from here on
+    assert store.resolve(session.token) == session
+    assert json.loads(file.read_text(encoding="utf-8"))[0]["user_id"] == "1001"
 
 
 async def test_password_guessing_is_throttled_per_user(cti: Cti) -> None:

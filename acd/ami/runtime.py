@@ -61,6 +61,7 @@ from acd.core.events import (
     ConfigReplaced,
     ContactStatusChanged,
     Event,
+    PhoneBusyChanged,
     RingFailed,
     Tick,
 )
@@ -80,6 +81,9 @@ LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after a resync nee
 RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still starting
 RESYNC_RETRIES = 30
 PING_MISSES = 2  # unanswered pings in a row before the connection is dropped
+# Device states of a phone on a call (Asterisk's DeviceStateChange `State`).
+_PHONE_BUSY_STATES = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
+_LIVE_ATTEMPT = frozenset({"pending", "ringing", "answered"})
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 
@@ -224,6 +228,7 @@ class AcdRuntime:
         self._stats = _Stats()
         self._deferred = 0  # command batches waiting for the next loop turn
         self._ivr_ended_callbacks: list[Callable[[cv.ClassicIvrEnded], None]] = []
+        self._phone_busy: dict[str, bool] = {}  # agent -> last PhoneBusyChanged sent
         self._stopped = False
         self._busy = False
         self._resynced_at = float("-inf")  # loop time of the last successful resync
@@ -624,6 +629,8 @@ class AcdRuntime:
             case cv.ContactChanged():
                 if fact.reachable is not None and fact.aor in self._agents:
                     self._handle(ContactStatusChanged(fact.aor, fact.reachable))
+            case cv.DeviceState():
+                self._on_device_state(fact)
             case cv.FullyBooted():
                 # Sent right after each login too (resynced then); a later one is an
                 # Asterisk that finished (re)starting.
@@ -889,10 +896,27 @@ class AcdRuntime:
         )
         self._apply_resync(plan, rows, reason, now)
 
+    def _on_device_state(self, fact: cv.DeviceState) -> None:
+        """An agent's phone busy on a call the ACD did not give it (placed by the agent,
+        internal, click-to-dial) takes the agent out of routing until it is free again.
+        While the ACD has a leg on that phone the ACD knows better: the state is ignored."""
+        agent_id = cv.device_endpoint(fact.device)
+        if agent_id is None or agent_id not in self._agents:
+            return
+        if any(
+            a.agent_id == agent_id and a.state in _LIVE_ATTEMPT for a in self._attempts.values()
+        ):
+            return
+        busy = fact.state.upper() in _PHONE_BUSY_STATES
+        if self._phone_busy.get(agent_id, False) != busy:
+            self._phone_busy[agent_id] = busy
+            self._handle(PhoneBusyChanged(agent_id, busy))
+
     def _apply_resync(
         self, plan: ResyncPlan, rows: Sequence[cv.ChannelListed], reason: str, now: float
     ) -> None:
         by_id = {row.uniqueid: row for row in rows}
+        self._phone_busy.clear()  # the rebuilt router starts with every phone free
         self._shutdown_channels.clear()
         # Attempts: keep answered legs of recovered calls and the still-ringing legs.
         ringing = set(plan.live_rings.values())

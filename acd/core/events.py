@@ -70,6 +70,16 @@ class ContactStatusChanged:
     reachable: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneBusyChanged:
+    """The agent's phone is (or no longer is) on a call the ACD did not give it: a call the
+    agent placed, an internal call, click-to-dial. While busy the agent is not offered calls;
+    its ACD state does not change (app_queue's ``ringinuse = no``)."""
+
+    agent_id: str
+    busy: bool
+
+
 # ---- calls ----------------------------------------------------------------------------------
 
 
@@ -190,6 +200,7 @@ Event = (
     | WrapUpDone
     | WrapUpExtended
     | ContactStatusChanged
+    | PhoneBusyChanged
     | IvrEntered
     | CallArrived
     | CallerHungUp

@@ -74,6 +74,7 @@ class AgentRecord:
     reason: str | None = None
     since: float = 0.0
     reachable: bool = True
+    phone_busy: bool = False  # on a call the ACD did not give it
     call_id: str | None = None
     idle_since: float = 0.0
     calls_answered: int = 0
@@ -83,7 +84,7 @@ class AgentRecord:
     removed: bool = False
     memberships: dict[str, int] = field(default_factory=dict)  # queue -> level
     # Derived flags, kept in step with the queue counters and ready indexes.
-    available: bool = False  # ready, reachable and configured: may be offered a call
+    available: bool = False  # ready, reachable, phone free, configured: may be offered a call
     indexed: bool = False  # present in its queues' ready indexes (synced lazily)
     staffed: bool = False
     logged_in: bool = False

@@ -87,6 +87,7 @@ from acd.core.events import (
     CountersReset,
     Event,
     IvrEntered,
+    PhoneBusyChanged,
     RingFailed,
     Tick,
     VoicemailRequested,
@@ -341,6 +342,8 @@ class Router:
                 self._on_wrapup_extended(event, now, out)
             case ContactStatusChanged():
                 self._on_contact(event, now, out)
+            case PhoneBusyChanged():
+                self._on_phone_busy(event, now, out)
             case IvrEntered():
                 self._on_ivr_entered(event, now, out)
             case CallArrived():
@@ -464,6 +467,15 @@ class Router:
             call_id = agent.call_id
             self._agent_to(agent, _T.RING_CANCELLED, now, out, "contact_unreachable")
             self._withdraw_offer(agent, call_id, now, out, "contact_unreachable")
+        self._refresh_agent(agent)
+        self._route_agent(agent, now, out)
+
+    def _on_phone_busy(self, event: PhoneBusyChanged, now: float, out: list[Command]) -> None:
+        agent = self._agents.get(event.agent_id)
+        if agent is None:
+            out.append(EventIgnored(event, "not an agent's phone"))
+            return
+        agent.phone_busy = event.busy
         self._refresh_agent(agent)
         self._route_agent(agent, now, out)
 
@@ -865,7 +877,7 @@ class Router:
     def _refresh_agent(self, agent: AgentRecord) -> None:
         """Bring the derived flags, queue counters and ready indexes in line with the agent."""
         live = not agent.removed
-        available = live and agent.state is _S.READY and agent.reachable
+        available = live and agent.state is _S.READY and agent.reachable and not agent.phone_busy
         staffed = live and agent.state in STAFFED_STATES and agent.reachable
         logged_in = live and agent.state is not _S.LOGGED_OUT
         if available != agent.available:
@@ -1446,6 +1458,7 @@ class Router:
             reason=agent.reason,
             reachable=agent.reachable,
             call_id=agent.call_id,
+            phone_busy=agent.phone_busy,
             since=agent.since,
             time_in_state=max(0.0, now - agent.since),
             queues=dict(agent.memberships),

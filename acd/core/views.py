@@ -37,6 +37,7 @@ class AgentView:
     reason: str | None  # not_ready reason
     reachable: bool
     call_id: str | None
+    phone_busy: bool  # on a call the ACD did not give it (not offered calls meanwhile)
     since: float
     time_in_state: float
     queues: Mapping[str, int]  # queue -> level

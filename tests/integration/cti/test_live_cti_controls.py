@@ -13,6 +13,7 @@ import asyncpg
 from conftest import Floor, invite_watch, wait_for
 
 from madoguchi.harness.sipp import CallerScript, SippAgent, SippProcess, place_calls
+from madoguchi.stack.asterisk import cli
 
 
 async def connected_call(desktop: Any, workdir: Path, caller_num: str) -> tuple[str, SippProcess]:
@@ -129,6 +130,42 @@ async def test_click_to_dial_rings_the_agent_then_the_number(
     assert first <= second
     print(f"\nclick-to-dial: 1004 rang {1000 * (second - first):.0f} ms after 1003")
     # 1004 hangs up after 0.8 s; both legs end.
+    await floor.wait_idle()
+
+
+async def test_an_agent_on_a_click_to_dial_call_is_not_offered_a_queue_call(
+    floor: Floor,
+    desktop_for: Callable[..., Any],
+    phones: Callable[..., SippAgent],
+    tmp_path: Path,
+) -> None:
+    phones("1003")  # answers and waits for the far end's BYE
+    other = phones("1004", talk_ms=4000)  # takes the direct call, hangs up after 4 s
+    desktop = await desktop_for("1003", "pw1003")
+    await desktop.set_state("1003", "ready")
+    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    other_rang = invite_watch(other, limit=20)
+    status, body = await desktop.post("/api/agents/1003/dial", {"number": "1004"})
+    assert (status, body.get("ok")) == (200, True), body
+    assert await other_rang() is not None, "the dialled agent 1004 never rang"
+    # 1003 is ready in the ACD but its phone is on the call it placed: a caller who comes
+    # now waits for the phone to be free (app_queue's ringinuse = no).
+    caller = place_calls(
+        CallerScript("200", caller_num="0399990001", caller_name="待ち", max_wait_ms=30_000),
+        tmp_path / "caller",
+    )
+    try:
+        pop = await desktop.wait_message("call.offered")
+        channels = await asyncio.to_thread(
+            cli, floor.stack.paths, floor.stack.asterisk_pid(), "core show channels concise"
+        )
+        assert "PJSIP/1004-" not in channels, f"offered while on the phone:\n{channels}"
+        await desktop.wait_message("call.connected", call_id=pop["call_id"])
+        status, _ = await desktop.post(f"/api/calls/{pop['call_id']}/hangup", {})
+        assert status == 200
+        assert await asyncio.to_thread(caller.wait, 15) == 0, caller.errors()
+    finally:
+        caller.stop()
     await floor.wait_idle()
 
 

@@ -38,6 +38,7 @@ from acd.core import (
     IvrEntered,
     OverflowPolicy,
     OverflowTarget,
+    PhoneBusyChanged,
     QueueSpec,
     RecoveredAgent,
     RecoveredCall,
@@ -104,7 +105,7 @@ class World:
 
     def eligible(self, agent_id: str, call: CallView, snapshot: RouterSnapshot) -> bool:
         agent = next(a for a in snapshot.agents if a.agent_id == agent_id)
-        if agent.state is not AgentState.READY or not agent.reachable:
+        if agent.state is not AgentState.READY or not agent.reachable or agent.phone_busy:
             return False
         if call.queue not in agent.queues:
             return False
@@ -149,6 +150,9 @@ def check_invariants(world: World, event: Event, out: list[Command]) -> None:
     for call in waiting:
         for agent_id in agents:
             assert not world.eligible(agent_id, call, snapshot), (event, agent_id, call)
+    # nobody is rung while its phone is on a call the ACD did not give it
+    for ring in (c for c in out if isinstance(c, RingAgent)):
+        assert not agents[ring.agent_id].phone_busy, (event, ring)
     # priorities and (weighted) waiting order: whoever was offered a call could not have
     # taken a better one that is still waiting
     if not isinstance(event, Tick):
@@ -248,6 +252,7 @@ ACTIONS = [
     "callback",
     "voicemail",
     "contact",
+    "phone_busy",
     "tick",
     "tick",
     "tick",
@@ -320,6 +325,8 @@ def next_event(world: World, data: st.DataObject) -> Event:
             return VoicemailRequested(data.draw(st.sampled_from(live)).call_id)
         case "contact":
             return ContactStatusChanged(agent_id, reachable=data.draw(st.booleans()))
+        case "phone_busy":
+            return PhoneBusyChanged(agent_id, busy=data.draw(st.booleans()))
         case "reconfigure":
             name = data.draw(st.sampled_from(QUEUES))
             new_strategy = data.draw(st.sampled_from(list(Strategy)))

@@ -12,6 +12,8 @@ from acd.core import (
     CallState,
     CancelRing,
     ContactStatusChanged,
+    EventIgnored,
+    PhoneBusyChanged,
     PushToDesktop,
     QueueSpec,
     RelaxStep,
@@ -52,6 +54,22 @@ def test_unreachable_agent_is_never_offered_a_call() -> None:
     h.send(AgentLoggedIn("1001"))
     assert rung(h.send(CallArrived("c1", "sales"), at=1)) == []
     assert rung(h.send(ContactStatusChanged("1001", reachable=True), at=2)) == [("c1", "1001")]
+
+
+def test_an_agent_on_another_call_is_not_offered_one_and_keeps_its_state() -> None:
+    h = Harness([QueueSpec("sales")], [agent("1001", {"sales": 1}), agent("1002", {"sales": 1})])
+    h.send(AgentLoggedIn("1001"))
+    h.send(AgentLoggedIn("1002", not_ready_reason="break"))
+    h.send(PhoneBusyChanged("1001", busy=True), at=1)  # e.g. a call the agent placed
+    assert h.state("1001") is AgentState.READY
+    view = h.router.agent_view("1001", 1)
+    assert view is not None and view.phone_busy
+    assert rung(h.send(CallArrived("c1", "sales"), at=2)) == []
+    assert rung(h.send(PhoneBusyChanged("1001", busy=False), at=9)) == [("c1", "1001")]
+    # The busy signal of the ACD's own ring changes nothing about that ring.
+    out = h.send(PhoneBusyChanged("1001", busy=True), at=9.1)
+    assert not of_type(out, CancelRing) and h.state("1001") is AgentState.RESERVED
+    assert of_type(h.send(PhoneBusyChanged("nobody", busy=True), at=10), EventIgnored)
 
 
 def test_skills_pick_the_qualified_agent_and_relax_over_time() -> None:

@@ -302,6 +302,44 @@ async def test_resync_adopts_an_unknown_waiting_caller_but_never_a_surrogate(rig
     assert rig.runtime.call_for_channel("1700000000.6") is None
 
 
+def device(agent_id: str, state: str) -> dict[str, str]:
+    return {"Event": "DeviceStateChange", "Device": f"PJSIP/{agent_id}", "State": state}
+
+
+def phone_busy(rig: Rig, agent_id: str) -> bool:
+    view = rig.runtime.router.agent_view(agent_id, rig.clock[0])
+    assert view is not None
+    return view.phone_busy
+
+
+async def test_an_agent_busy_on_its_own_call_is_not_rung_until_the_phone_is_free(
+    rig: Rig,
+) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.ami.emit(device("1003", "INUSE"))  # e.g. the agent dialled out from the phone
+    await rig.settle()
+    assert phone_busy(rig, "1003") and state(rig, "1003") is AgentState.READY
+    await rig.ami.emit(enqueue("1700000000.3"))
+    await rig.settle()
+    assert not rig.ami.named("Originate")
+    await rig.ami.emit(device("1003", "NOT_INUSE"))
+    await rig.settle()
+    (originate,) = rig.ami.named("Originate")
+    assert originate["Channel"] == "PJSIP/1003"
+
+
+async def test_the_acds_own_ring_and_call_do_not_count_as_another_call(rig: Rig) -> None:
+    channel_id = await ring_one(rig)
+    await rig.ami.emit(device("1003", "RINGING"))
+    rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
+    await rig.ami.emit(device("1003", "INUSE"))
+    await rig.settle()
+    assert not phone_busy(rig, "1003") and state(rig, "1003") is AgentState.ON_CALL
+    await rig.ami.emit(device("someone-else", "INUSE"))  # not an agent: nothing
+    await rig.ami.emit({"Event": "DeviceStateChange", "Device": "Queue:x", "State": "INUSE"})
+    await rig.settle()
+
+
 async def test_resync_rebuilds_in_place(rig: Rig) -> None:
     router = rig.runtime.router
     await relogin(rig)

@@ -9,11 +9,12 @@ Routing rules
 -------------
 * A call becomes routable when it starts waiting (arrival, requeue after a failed ring,
   overflow or transfer into a queue, a relaxation step). It goes to the best *eligible* agent
-  of its queue: ready, reachable, a member, and satisfying the call's effective requirement.
+  of its queue: ready, reachable, its phone not on another call, a member, and satisfying
+  the call's effective requirement.
   Lowest member level first, then the queue's strategy.
-* An agent becomes routable when it becomes ready and reachable. It takes the best waiting
-  call across every queue it serves and qualifies for: highest priority first, then the
-  longest weighted wait (``queue weight * seconds waited``).
+* An agent becomes routable when it becomes ready, reachable and its phone free. It takes
+  the best waiting call across every queue it serves and qualifies for: highest priority
+  first, then the longest weighted wait (``queue weight * seconds waited``).
 * Together these keep the invariant: after every event no eligible agent is ready while a
   call it could take is waiting.
 * Relaxation: after ``relax[i].after`` seconds in the queue, the effective requirement becomes

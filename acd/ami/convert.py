@@ -37,7 +37,6 @@ AGENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 FLOW_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an IVR flow name or an IVR_RESULT value
 _NUMBER_CHARS = re.compile(r"[^0-9A-Za-z+*#._-]")
 _PJSIP_CHANNEL = re.compile(r"PJSIP/([A-Za-z0-9_.-]{1,64})-[0-9a-f]+")
-_PJSIP_DEVICE = re.compile(r"PJSIP/([A-Za-z0-9_.-]{1,64})")
 
 RawEvent = Mapping[str, object]
 
@@ -144,12 +143,6 @@ def check_requirements(text: str) -> tuple[str, str | None]:
 def endpoint_of(channel: str) -> str | None:
     """``PJSIP/1001-0000000a`` -> ``1001`` (None for anything else)."""
     match = _PJSIP_CHANNEL.fullmatch(channel.strip())
-    return match.group(1) if match else None
-
-
-def device_endpoint(device: str) -> str | None:
-    """``PJSIP/1001`` (a device, as in DeviceStateChange) -> ``1001`` (None for anything else)."""
-    match = _PJSIP_DEVICE.fullmatch(device)
     return match.group(1) if match else None
 
 

@@ -81,9 +81,7 @@ LOGIN_RESYNC_WINDOW = 2.0  # seconds: a FullyBooted this soon after a resync nee
 RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still starting
 RESYNC_RETRIES = 30
 PING_MISSES = 2  # unanswered pings in a row before the connection is dropped
-# Device states of a phone on a call (Asterisk's DeviceStateChange `State`).
-_PHONE_BUSY_STATES = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
-_LIVE_ATTEMPT = frozenset({"pending", "ringing", "answered"})
+ACD_CHANNEL_ID_PREFIX = "acd-"  # every agent leg the ACD rings, whichever process rang it
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 
@@ -219,7 +217,7 @@ class AcdRuntime:
         self._tick_at: float | None = None
         self._manager: Connection | None = None
         self._ids = itertools.count(1)
-        self._id_prefix = f"acd-{secrets.token_hex(4)}"
+        self._id_prefix = f"{ACD_CHANNEL_ID_PREFIX}{secrets.token_hex(4)}"
         self._attempts: dict[str, Attempt] = {}
         self._ring_of: dict[tuple[str, str], str] = {}  # (call, agent) -> channel id
         self._callers: dict[str, _Caller] = {}
@@ -228,7 +226,7 @@ class AcdRuntime:
         self._stats = _Stats()
         self._deferred = 0  # command batches waiting for the next loop turn
         self._ivr_ended_callbacks: list[Callable[[cv.ClassicIvrEnded], None]] = []
-        self._phone_busy: dict[str, bool] = {}  # agent -> last PhoneBusyChanged sent
+        self._other_calls: dict[str, set[str]] = {}  # agent -> its non-ACD channels
         self._stopped = False
         self._busy = False
         self._resynced_at = float("-inf")  # loop time of the last successful resync
@@ -611,6 +609,7 @@ class AcdRuntime:
                 if fact.uniqueid in self._shutdown_channels:
                     self._shutdown_channels.discard(fact.uniqueid)
                     return
+                self._note_other_call(fact.uniqueid, fact.channel, up=False)
                 self._on_hangup(fact)
             case cv.OriginateResult():
                 self._on_originate(fact)
@@ -626,11 +625,12 @@ class AcdRuntime:
                         attempt.state = "ringing"
                     elif attempt.state == "cancelled":
                         self._hangup_leg(attempt)  # the cancel overtook the Originate
+                else:
+                    self._note_other_call(fact.uniqueid, fact.channel, up=True)
             case cv.ContactChanged():
                 if fact.reachable is not None and fact.aor in self._agents:
                     self._handle(ContactStatusChanged(fact.aor, fact.reachable))
-            case cv.DeviceState():
-                self._on_device_state(fact)
+
             case cv.FullyBooted():
                 # Sent right after each login too (resynced then); a later one is an
                 # Asterisk that finished (re)starting.
@@ -896,27 +896,30 @@ class AcdRuntime:
         )
         self._apply_resync(plan, rows, reason, now)
 
-    def _on_device_state(self, fact: cv.DeviceState) -> None:
-        """An agent's phone busy on a call the ACD did not give it (placed by the agent,
-        internal, click-to-dial) takes the agent out of routing until it is free again.
-        While the ACD has a leg on that phone the ACD knows better: the state is ignored."""
-        agent_id = cv.device_endpoint(fact.device)
+    def _note_other_call(self, uniqueid: str, channel: str, up: bool) -> None:
+        """An agent's phone on a call the ACD did not give it (placed from the phone,
+        internal, click-to-dial) takes the agent out of routing until the phone is free.
+        ACD legs carry the ChannelId the ACD gave them; any other channel of an agent's
+        endpoint is such a call. (From Newchannel/Hangup, which come anyway: device-state
+        events would cost Asterisk an AMI event per phone state change.)"""
+        agent_id = cv.endpoint_of(channel)
         if agent_id is None or agent_id not in self._agents:
             return
-        if any(
-            a.agent_id == agent_id and a.state in _LIVE_ATTEMPT for a in self._attempts.values()
-        ):
-            return
-        busy = fact.state.upper() in _PHONE_BUSY_STATES
-        if self._phone_busy.get(agent_id, False) != busy:
-            self._phone_busy[agent_id] = busy
-            self._handle(PhoneBusyChanged(agent_id, busy))
+        calls = self._other_calls.setdefault(agent_id, set())
+        was_busy = bool(calls)
+        if up and not _is_acd_leg(uniqueid, self._attempts):
+            calls.add(uniqueid)
+        else:
+            calls.discard(uniqueid)
+        if bool(calls) != was_busy:
+            self._handle(PhoneBusyChanged(agent_id, bool(calls)))
+        if not calls:
+            del self._other_calls[agent_id]
 
     def _apply_resync(
         self, plan: ResyncPlan, rows: Sequence[cv.ChannelListed], reason: str, now: float
     ) -> None:
         by_id = {row.uniqueid: row for row in rows}
-        self._phone_busy.clear()  # the rebuilt router starts with every phone free
         self._shutdown_channels.clear()
         # Attempts: keep answered legs of recovered calls and the still-ringing legs.
         ringing = set(plan.live_rings.values())
@@ -964,6 +967,16 @@ class AcdRuntime:
             view = router.agent_view(agent_id, now)
             if view is not None and view.reachable != reachable:
                 commands.extend(router.handle(ContactStatusChanged(agent_id, reachable), now))
+        # Phones on calls the ACD did not give them, as Asterisk lists them now.
+        self._other_calls = {}
+        for row in rows:
+            owner = cv.endpoint_of(row.channel)
+            if owner is None or owner not in self._agents:
+                continue
+            if not _is_acd_leg(row.uniqueid, self._attempts):
+                self._other_calls.setdefault(owner, set()).add(row.uniqueid)
+        for busy_agent in self._other_calls:
+            commands.extend(router.handle(PhoneBusyChanged(busy_agent, True), now))
         event = Resynced(reason, len(plan.snapshot.calls), len(plan.vanished))
         self._after_handle(event, commands, now)
         for channel_id in self._adoptable.values():  # rings the new router did not want
@@ -1160,3 +1173,9 @@ def _adopt_state(router: Router, rebuilt: Router) -> None:
 
 def _channel_id_of(action_id: str) -> str:
     return action_id.rsplit("/", 1)[0] if action_id.endswith("/ring") else ""
+
+
+def _is_acd_leg(uniqueid: str, attempts: Mapping[str, Attempt]) -> bool:
+    """A leg the ACD rang: known, or named by a ChannelId (also one a previous process of
+    the service gave, still ringing or talking after a restart)."""
+    return uniqueid in attempts or uniqueid.startswith(ACD_CHANNEL_ID_PREFIX)

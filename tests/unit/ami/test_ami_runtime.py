@@ -302,8 +302,8 @@ async def test_resync_adopts_an_unknown_waiting_caller_but_never_a_surrogate(rig
     assert rig.runtime.call_for_channel("1700000000.6") is None
 
 
-def device(agent_id: str, state: str) -> dict[str, str]:
-    return {"Event": "DeviceStateChange", "Device": f"PJSIP/{agent_id}", "State": state}
+def newchannel(uniqueid: str, channel: str) -> dict[str, str]:
+    return {"Event": "Newchannel", "Uniqueid": uniqueid, "Channel": channel, "Context": "agents"}
 
 
 def phone_busy(rig: Rig, agent_id: str) -> bool:
@@ -316,28 +316,41 @@ async def test_an_agent_busy_on_its_own_call_is_not_rung_until_the_phone_is_free
     rig: Rig,
 ) -> None:
     rig.runtime.submit(AgentLoggedIn("1003"))
-    await rig.ami.emit(device("1003", "INUSE"))  # e.g. the agent dialled out from the phone
+    # The agent dials out from the phone (or is rung by click-to-dial): not an ACD leg.
+    await rig.ami.emit(newchannel("1700000000.20", "PJSIP/1003-00000020"))
     await rig.settle()
     assert phone_busy(rig, "1003") and state(rig, "1003") is AgentState.READY
     await rig.ami.emit(enqueue("1700000000.3"))
     await rig.settle()
     assert not rig.ami.named("Originate")
-    await rig.ami.emit(device("1003", "NOT_INUSE"))
+    await rig.ami.emit(hangup("1700000000.20", "PJSIP/1003-00000020"))
     await rig.settle()
     (originate,) = rig.ami.named("Originate")
     assert originate["Channel"] == "PJSIP/1003"
+    assert not phone_busy(rig, "1003")
 
 
-async def test_the_acds_own_ring_and_call_do_not_count_as_another_call(rig: Rig) -> None:
+async def test_the_acds_own_legs_are_not_another_call(rig: Rig) -> None:
     channel_id = await ring_one(rig)
-    await rig.ami.emit(device("1003", "RINGING"))
+    await rig.ami.emit(newchannel(channel_id, "PJSIP/1003-00000001"))
     rig.ami.originates[channel_id].set_result(originate_response(channel_id, True, 4))
-    await rig.ami.emit(device("1003", "INUSE"))
     await rig.settle()
     assert not phone_busy(rig, "1003") and state(rig, "1003") is AgentState.ON_CALL
-    await rig.ami.emit(device("someone-else", "INUSE"))  # not an agent: nothing
-    await rig.ami.emit({"Event": "DeviceStateChange", "Device": "Queue:x", "State": "INUSE"})
+    # A leg rung by the service before a restart carries an ACD ChannelId too.
+    await rig.ami.emit(newchannel("acd-0badf00d-7", "PJSIP/1004-00000002"))
+    await rig.ami.emit(newchannel("1700000000.30", "PJSIP/callers-00000003"))  # not an agent
     await rig.settle()
+    assert not phone_busy(rig, "1004")
+
+
+async def test_resync_finds_phones_on_other_calls(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    rig.ami.channels = [channel_row("1700000000.40", "PJSIP/1003-00000040", "agents")]
+    await relogin(rig)
+    assert phone_busy(rig, "1003")
+    await rig.ami.emit(hangup("1700000000.40", "PJSIP/1003-00000040"))
+    await rig.settle()
+    assert not phone_busy(rig, "1003")
 
 
 async def test_resync_rebuilds_in_place(rig: Rig) -> None:

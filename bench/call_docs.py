@@ -61,9 +61,10 @@ over the CTI websocket.
 
 ## Reading the figures
 
-* One run is one sample. Between three full runs on the same 2-core machine the ceilings
-  moved by one or two steps: (a) 150 / 175 / 200, (b) 15 / 25 / 25, (c) 80 / 100 / 100,
-  (d) 40 / 40 / 40 calls/s. Compare set-ups within one run, not across runs.
+* One run is one sample. Over the full runs of 2026-11-22 on the same 2-core machine the
+  ceilings moved by a step or two: (a) 200-300, (b) 25 every time, (c) 100-150, (d) 40-60
+  calls/s; (c) at 150 calls/s is near what 24 agents at 120 ms a call can take at all.
+  Compare set-ups within one run, not across runs.
 * (a) uses its own phone (agent 2001, not in any queue), so its overload steps leave
   nothing behind for (b)-(d). The queues' agents are 2002..: all of them are app_queue
   members in (b) and logged in to the ACD in (c)/(d).
@@ -80,11 +81,11 @@ over the CTI websocket.
   and does not wait for them.
 * The ACD's queue-entry-to-INVITE time is an AMI round trip (UserEvent to the service,
   Originate back) plus the Python work; app_queue's is inside Asterisk. The floor (e)
-  shows what the round trip alone costs on this machine. In the three runs that measured
-  it (2026-11-22) its p50 was 0.4 ms above app_queue's every time and its p99 within
-  0.6 ms of app_queue's (above twice, below once): a p99 below app_queue's asks a
-  decision made outside Asterisk after the caller arrives to be as fast as one that does
-  nothing, within the noise of a run. madoguchi's distance to the floor is its own work:
+  shows what the round trip alone costs on this machine. In the five runs that measured
+  it (2026-11-22) its p50 was 0.37-0.57 ms above app_queue's every time and its p99
+  above app_queue's four times (+0.34 to +0.62 ms) and below once (-0.32 ms): a p99 below
+  app_queue's asks a decision made outside Asterisk after the caller arrives to be as fast
+  as one that does nothing, and then some. madoguchi's distance to the floor is its own work:
   routing, the call record, the screen pop written before the ring (by design), and the
   Originate (Asterisk's AMI Originate starts a thread for the call before the INVITE; a
   Dial runs in the caller channel's own thread).

@@ -63,7 +63,7 @@ over the CTI websocket.
 
 * One run is one sample. Over the full runs of 2026-11-22 on the same 2-core machine the
   ceilings moved by a step or two: (a) 200-300, (b) 25 every time, (c) 100-150, (d) 40-60
-  calls/s; (c) at 150 calls/s is near what 24 agents at 120 ms a call can take at all.
+  calls/s; 24 agents at 120 ms of ring and talk a call can take 200 calls/s at the most.
   Compare set-ups within one run, not across runs.
 * (a) uses its own phone (agent 2001, not in any queue), so its overload steps leave
   nothing behind for (b)-(d). The queues' agents are 2002..: all of them are app_queue

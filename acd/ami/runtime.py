@@ -245,8 +245,8 @@ class AcdRuntime:
         self._listeners.append(listener)
 
     def on_classic_ivr_ended(self, callback: Callable[[cv.ClassicIvrEnded], None]) -> None:
-        """``callback(fact)`` when a call hangs up inside the classic-AGI IVR (no routing:
-        the call record is all there is to write)."""
+        """``callback(fact)`` when a call leaves the classic-AGI IVR, by hanging up there or
+        for a queue (no routing: the call record is all there is to write)."""
         self._ivr_ended_callbacks.append(callback)
 
     async def start(self) -> None:
@@ -630,7 +630,6 @@ class AcdRuntime:
             case cv.ContactChanged():
                 if fact.reachable is not None and fact.aor in self._agents:
                     self._handle(ContactStatusChanged(fact.aor, fact.reachable))
-
             case cv.FullyBooted():
                 # Sent right after each login too (resynced then); a later one is an
                 # Asterisk that finished (re)starting.

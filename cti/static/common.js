@@ -198,13 +198,6 @@ export function toast(text) {
   toast.timer = setTimeout(() => { node.hidden = true; }, 4000);
 }
 
-// The sign-in every page shares: the form #login (#login-password, #login-error), the
-// button #signout, #who, and the session kept in sessionStorage under `key` (a reload
-// stays signed in; the wallboard and the reports share the supervisor's session).
-// `credentials()` gives the login body from the page's fields; `onStart(session, me)`
-// shows the page, `onEnd()` hides it; `role`, when given, is required of the user.
-// `live` ({onSnapshot, onMessage}), when given, keeps a CtiSocket open while signed in,
-// with its state in #conn; the socket's end of the session signs the page out.
 function showConnection(up) {
   const node = document.getElementById("conn");
   node.className = `conn ${up ? "up" : "down"}`;
@@ -214,6 +207,13 @@ function showConnection(up) {
 const WRONG_LOGIN = "Wrong ID or password / IDまたはパスワードが違います";
 const ROLE_REQUIRED = { supervisor: "Supervisor role required / スーパーバイザー権限が必要です" };
 
+// The sign-in every page shares: the form #login (#login-password, #login-error), the
+// button #signout, #who, and the session kept in sessionStorage under `key` (a reload
+// stays signed in; the wallboard and the reports share the supervisor's session).
+// `credentials()` gives the login body from the page's fields; `onStart(session, me)`
+// shows the page, `onEnd()` hides it; `role`, when given, is required of the user.
+// `live` ({onSnapshot, onMessage}), when given, keeps a CtiSocket open while signed in,
+// with its state in #conn; the socket's end of the session signs the page out.
 export class SignIn {
   constructor({ key, role = null, credentials, onStart, onEnd, live = null }) {
     Object.assign(this, { key, role, credentials, onStart, onEnd, live });

@@ -20,8 +20,11 @@ talks 100 ms and hangs up; callers send no media.
 * (a) number `8<ext>`: `Answer()`, `Dial(PJSIP/<ext>)` to one agent: the ceiling.
 * (b) number `7000`: `Answer()`, `Queue(baseline)`: app_queue, strategy `leastrecent`,
   every bench agent a member, `wrapuptime = 0`, `ringinuse = no`: the incumbent.
-* (c) number `200`: `Answer()`, UserEvent `AcdEnqueue`, hold music; madoguchi's ACD picks
-  the agent (`longest_idle`) and Originates to it, bridging the caller on answer.
+* (c) number `200`: `Answer()`, then `madoguchi-wait`: with nobody waiting the caller takes
+  the agent the ACD published for the queue (ring ahead, `longest_idle`), sends UserEvent
+  `AcdEnqueue` naming it and `Dial()`s it with hold music while it rings; the ACD confirms
+  the ring as it routes the arrival. With callers waiting (or no claim to take) the ACD
+  picks the agent when one is free and Originates to it, bridging the caller on answer.
 * (d) number `100`: the demo IVR over FastAGI (prompts, menu key 2, `#` skips the account
   entry, CRM look-up), then as (c).
 * (e) number `7001`, the floor of any decision made outside Asterisk (latency run only):
@@ -57,7 +60,9 @@ over the CTI websocket.
   fixed-rate run and over the highest step that held. Asterisk's own CPU is shown too.
 * **ring → screen pop**: websocket receipt of `call.offered` for the caller's number minus
   the agent UAS's INVITE receipt for the same call. Negative: the pop arrived before the
-  phone rang (the ACD publishes it first, by design).
+  phone rang (an Originated ring waits for the pop to be written). A ring ahead rings
+  first, so the pop follows the INVITE by the service's round trip, milliseconds
+  before the phone could finish its first ring.
 
 ## Reading the figures
 
@@ -79,16 +84,16 @@ over the CTI websocket.
   13 left, 1 failed call); the channel carries no call, cannot be hung up, and the ACD
   never takes it for a caller (a resync skips Surrogate channels). The bench counts them
   and does not wait for them.
-* The ACD's queue-entry-to-INVITE time is an AMI round trip (UserEvent to the service,
-  Originate back) plus the Python work; app_queue's is inside Asterisk. The floor (e)
-  shows what the round trip alone costs on this machine. In the five runs that measured
-  it (2026-11-22) its p50 was 0.37-0.57 ms above app_queue's every time and its p99
-  above app_queue's four times (+0.34 to +0.62 ms) and below once (-0.32 ms): a p99 below
-  app_queue's asks a decision made outside Asterisk after the caller arrives to be as fast
-  as one that does nothing, and then some. madoguchi's distance to the floor is its own work:
-  routing, the call record, the screen pop written before the ring (by design), and the
-  Originate (Asterisk's AMI Originate starts a thread for the call before the INVITE; a
-  Dial runs in the caller channel's own thread).
+* Queue entry to INVITE: app_queue decides inside Asterisk after the caller joins; the
+  floor (e) shows what one round trip to a decision outside Asterisk costs after the
+  caller arrives (in five runs on 2026-11-22 its p50 was 0.37-0.57 ms above app_queue's
+  every time, its p99 above in four). Ring ahead takes that round trip out of the
+  caller's path: the ACD decides before the caller arrives, and the caller's own channel
+  dials (the claim is read in the dialplan lines just before the `AcdEnqueue` UserEvent,
+  a few dialplan steps outside the measured interval). The router still routes the
+  arrival afterwards and confirms the ring; the screen pop then follows the INVITE.
+  Before ring ahead (2026-11-22) (c) paid the round trip plus routing, the record, the
+  pop written first and the AMI Originate: p50 3.2 ms, p99 5-7 ms.
 
 The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
 every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a

@@ -34,6 +34,7 @@ PRIORITY_LIMIT = 1_000
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 AGENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+CLAIM = re.compile(r"([A-Za-z0-9_.-]{1,64}):([0-9]{1,4}):([0-9]{1,12}):([0-9a-f]{1,32})")
 FLOW_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an IVR flow name or an IVR_RESULT value
 _NUMBER_CHARS = re.compile(r"[^0-9A-Za-z+*#._-]")
 _PJSIP_CHANNEL = re.compile(r"PJSIP/([A-Za-z0-9_.-]{1,64})-[0-9a-f]+")
@@ -184,6 +185,29 @@ def _has(event: RawEvent, key: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A ring-ahead claim as the runtime published it and the dialplan took it:
+    ``<agent>:<ring seconds>:<valid until, epoch s>:<token>``."""
+
+    agent_id: str
+    ring_seconds: int
+    valid_until: int
+    token: str
+
+    def value(self) -> str:
+        return f"{self.agent_id}:{self.ring_seconds}:{self.valid_until}:{self.token}"
+
+
+def parse_claim(text: str) -> Claim | None:
+    """The ``Claim`` header of an AcdEnqueue (None if absent or not one the runtime writes)."""
+    match = CLAIM.fullmatch(text.strip())
+    if match is None:
+        return None
+    agent, seconds, until, token = match.groups()
+    return Claim(agent, int(seconds), int(until), token)
+
+
+@dataclass(frozen=True, slots=True)
 class Enqueue:
     """UserEvent AcdEnqueue: a caller entered the waiting context."""
 
@@ -196,6 +220,7 @@ class Enqueue:
     caller_name: str
     context: Mapping[str, object] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # what was repaired or dropped at the edge (log it)
+    claim: Claim | None = None  # the agent the dialplan already rings (ring ahead)
 
     def to_event(self) -> CallArrived:
         return CallArrived(
@@ -207,6 +232,16 @@ class Enqueue:
             caller_name=self.caller_name,
             context=self.context,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RingAheadEnded:
+    """UserEvent AcdRingAheadEnded: the caller's ring ahead ended unanswered, the caller
+    still there (a caller who hangs up sends none: its Hangup says it)."""
+
+    uniqueid: str
+    agent_id: str
+    dial_status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +316,16 @@ class ChannelCreated:
     channel: str
     context: str
     exten: str
+    linkedid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DialStarted:
+    """DialBegin: the caller channel ``uniqueid`` rings ``dest_uniqueid`` (Dial())."""
+
+    uniqueid: str
+    dest_uniqueid: str
+    dest_channel: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +387,7 @@ class ClassicIvrEnded:
 Fact = (
     Enqueue
     | ClassicIvrEnded
+    | RingAheadEnded
     | ChannelHangup
     | SoftHangup
     | OriginateResult
@@ -351,6 +397,7 @@ Fact = (
     | DeviceState
     | FullyBooted
     | ChannelCreated
+    | DialStarted
     | ChannelListed
     | ContactListed
     | TransferDone
@@ -359,6 +406,7 @@ Fact = (
 ENQUEUE_USEREVENT = "AcdEnqueue"
 SURROGATE_PREFIX = "Surrogate/"  # ast_channel_yank's stand-in channel
 IVR_ENDED_USEREVENT = "IvrEnded"
+RING_AHEAD_ENDED_USEREVENT = "AcdRingAheadEnded"
 SOFTHANGUP_SHUTDOWN = 4  # AST_SOFTHANGUP_SHUTDOWN
 _REACHABLE_STATUSES = {"reachable": True, "created": True, "nonqualified": True}
 _UNREACHABLE_STATUSES = {"unreachable": False, "removed": False}
@@ -384,6 +432,11 @@ def convert(event: RawEvent) -> Fact | None:
             user_event = header(event, "UserEvent")
             if user_event == IVR_ENDED_USEREVENT:
                 return convert_ivr_ended(event)
+            if user_event == RING_AHEAD_ENDED_USEREVENT:
+                uniqueid, agent = header(event, "Uniqueid"), header(event, "Agent")
+                if not uniqueid or not AGENT_ID.fullmatch(agent):
+                    return None
+                return RingAheadEnded(uniqueid, agent, header(event, "DialStatus").upper())
             if user_event != ENQUEUE_USEREVENT:
                 return None
             return convert_enqueue(event)
@@ -418,8 +471,17 @@ def convert(event: RawEvent) -> Fact | None:
             if not uniqueid:
                 return None
             return ChannelCreated(
-                uniqueid, header(event, "Channel"), header(event, "Context"), header(event, "Exten")
+                uniqueid,
+                header(event, "Channel"),
+                header(event, "Context"),
+                header(event, "Exten"),
+                header(event, "Linkedid"),
             )
+        case "dialbegin":
+            uniqueid, dest = header(event, "Uniqueid"), header(event, "DestUniqueid")
+            if not uniqueid or not dest:
+                return None
+            return DialStarted(uniqueid, dest, header(event, "DestChannel"))
         case "coreshowchannel":
             return convert_channel_row(event)
         case "contactlist":
@@ -486,6 +548,7 @@ def convert_enqueue(event: RawEvent) -> Enqueue | None:
         caller_name=ami_caller_name(event),
         context=context,
         problems=tuple(problems),
+        claim=parse_claim(header(event, "Claim")),
     )
 
 
@@ -572,6 +635,16 @@ def variable_value(text: str, limit: int = NAME_LIMIT) -> str:
 def ring_failure_cause(reason: int) -> str:
     """OriginateResponse ``Reason`` (an AST_CONTROL code) -> RingFailed cause."""
     return {1: "rejected", 3: "no_answer", 5: "busy", 8: "unavailable"}.get(reason, "failed")
+
+
+def dial_status_cause(status: str) -> str:
+    """``DIALSTATUS`` of an unanswered Dial() -> RingFailed cause."""
+    return {
+        "NOANSWER": "no_answer",
+        "BUSY": "busy",
+        "CONGESTION": "unavailable",
+        "CHANUNAVAIL": "unavailable",
+    }.get(status, "failed")
 
 
 def hangup_failure_cause(cause: int) -> str:

@@ -11,6 +11,15 @@ agent leg's events carry it as Uniqueid, the caller's events carry the call id (
 channel's Uniqueid). The table of attempts makes duplicated and out-of-order events harmless:
 each attempt reports at most one answer and one failure or completion.
 
+Ring ahead: for every queue with nobody waiting, the runtime publishes the agent the next
+caller would be rung (``Router.next_agent``) as a global variable, ``ACD_NEXT_<queue>``. The
+waiting context takes it under a lock as the caller arrives, names it in ``AcdEnqueue`` and
+dials that agent at once from the caller's own channel: no round trip to the service and no
+Originate before the agent's phone rings. The router still decides: the arrival is handled
+as always, and a ring it does not confirm (the agent paused a moment earlier, say) is hung
+up and the caller waits as usual. Such a leg is known by its Linkedid (the caller) or its
+DialBegin; answer, hold, transfer and hang-up then work as for an originated leg.
+
 Resilience: on every AMI login Asterisk sends FullyBooted (also after its own restart); the
 runtime then resyncs from CoreShowChannels and PJSIPShowContacts and rebuilds the router with
 ``Router.recover``. Calls that vanished end with outcome ``system_failure``; agent legs that
@@ -23,8 +32,10 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+import math
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -82,6 +93,12 @@ RESYNC_RETRY_DELAY = 1.0  # seconds between attempts while Asterisk is still sta
 RESYNC_RETRIES = 30
 PING_MISSES = 2  # unanswered pings in a row before the connection is dropped
 ACD_CHANNEL_ID_PREFIX = "acd-"  # every agent leg the ACD rings, whichever process rang it
+RING_AHEAD_VARIABLE = "ACD_NEXT_"  # + queue name: the global [madoguchi-wait] takes
+CLAIM_VALID_S = 30  # a published claim expires (a stopped service leaves none that rings)
+CLAIM_REFRESH_S = 15  # republished when less than this is left
+CLAIM_RING_MARGIN_S = 2  # the dialplan's Dial() outlasts the router's ring timeout
+_UNBOUND_PREFIX = "claim-"  # an attempt's id until its leg is seen
+_REFUSED_LIMIT = 1_000
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
 
 
@@ -145,7 +162,8 @@ AttemptState = Literal["pending", "ringing", "answered", "cancelled", "done"]
 
 @dataclass(slots=True)
 class Attempt:
-    """One ring of one agent for one call (one Originate, one ChannelId)."""
+    """One ring of one agent for one call: an Originate with our ChannelId, or a ring ahead
+    from the caller's Dial() (keyed ``claim-<token>`` until its leg's Uniqueid is seen)."""
 
     channel_id: str
     call_id: str
@@ -155,6 +173,8 @@ class Attempt:
     transferring: bool = False  # redirected out on purpose: its hangup is not a completion
     holding: bool = False
     transfer_target: str = ""  # set by attended_transfer until Asterisk reports the result
+    ahead: bool = False  # rung by the caller's own Dial() (ring ahead)
+    leg_cause: int | None = None  # a ring ahead's leg hung up unanswered (Q.850 cause)
 
 
 @dataclass(slots=True)
@@ -172,6 +192,8 @@ class _Stats:
     events: int = 0
     last_event_at: float | None = None
     originates: int = 0
+    rings_ahead: int = 0
+    rings_ahead_refused: int = 0
     errors: int = 0
     last_error: str = ""
     announcements: dict[str, Announce] = field(default_factory=dict)
@@ -196,6 +218,8 @@ class AcdRuntime:
         action_timeout: float = 10.0,
         ping_interval: float = 5.0,
         connection_factory: ConnectionFactory | None = None,
+        ring_ahead: bool = True,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = AmiSettings(host=host, port=port, user=username, secret=secret)
         self._router = router
@@ -232,6 +256,14 @@ class AcdRuntime:
         self._resynced_at = float("-inf")  # loop time of the last successful resync
         self._login_resync_pending = False
         self._resync_failures = 0
+        self._ring_ahead = ring_ahead
+        self._wall_clock = wall_clock  # claim expiry is compared with Asterisk's ${EPOCH}
+        self._claim_prefix = secrets.token_hex(3)
+        self._claim_ids = itertools.count(1)
+        self._published: dict[str, cv.Claim | None] = {}  # as Asterisk holds it; absent: unknown
+        self._claimed: dict[str, cv.Claim] = {}  # call -> claim its dialplan took, until rung
+        self._unbound: dict[str, Attempt] = {}  # call -> ring ahead whose leg is not yet seen
+        self._refused: dict[str, str] = {}  # call -> agent of a ring ahead to hang up on sight
 
     # ---- public API ---------------------------------------------------------------------
 
@@ -268,6 +300,7 @@ class AcdRuntime:
         self._schedule_tick()
 
     async def stop(self) -> None:
+        self._withdraw_claims()
         self._stopped = True
         if self._tick is not None:
             self._tick.cancel()
@@ -337,6 +370,8 @@ class AcdRuntime:
             "events": self._stats.events,
             "last_event_at": self._stats.last_event_at,
             "originates": self._stats.originates,
+            "rings_ahead": self._stats.rings_ahead,
+            "rings_ahead_refused": self._stats.rings_ahead_refused,
             "action_errors": self._stats.errors,
             "last_error": self._stats.last_error,
             "pending": self._queue.qsize() + self._busy,
@@ -497,6 +532,8 @@ class AcdRuntime:
                 listener(event, commands, now)
             except Exception:
                 log.exception("ACD listener %r failed", listener)
+        # Before the batch's rings leave: an agent rung now is no longer offered ahead.
+        self._publish_claims()
         # (A resync adopts rings already in progress while it runs: never deferred.)
         rings = not isinstance(event, Resynced) and any(
             isinstance(command, RingAgent) for command in commands
@@ -571,6 +608,7 @@ class AcdRuntime:
             if manager is None or not manager.usable:
                 misses = 0
                 continue
+            self._publish_claims()  # renew claims before they expire on a quiet system
             try:
                 await self._action({"Action": "Ping"})
                 misses = 0
@@ -592,7 +630,22 @@ class AcdRuntime:
                 for problem in fact.problems:
                     log.warning("caller %s: %s", fact.uniqueid, problem)
                 self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
-                self._handle(fact.to_event())
+                claim = fact.claim
+                if claim is not None:
+                    # The dialplan emptied the variable: write it again whatever it held.
+                    self._published.pop(fact.queue, None)
+                    self._claimed[fact.uniqueid] = claim
+                commands = self._handle(fact.to_event())
+                if claim is not None and not any(
+                    isinstance(c, RingAgent)
+                    and c.call_id == fact.uniqueid
+                    and c.agent_id == claim.agent_id
+                    for c in commands
+                ):
+                    self._claimed.pop(fact.uniqueid, None)
+                    self._refuse_claim(fact.uniqueid, claim.agent_id)
+            case cv.RingAheadEnded():
+                self._ring_ahead_ended(fact)
             case cv.ClassicIvrEnded():
                 for callback in list(self._ivr_ended_callbacks):
                     try:
@@ -625,8 +678,16 @@ class AcdRuntime:
                         attempt.state = "ringing"
                     elif attempt.state == "cancelled":
                         self._hangup_leg(attempt)  # the cancel overtook the Originate
-                else:
+                elif not self._claimed_leg_seen(
+                    fact.linkedid, fact.uniqueid, fact.channel, counted=False
+                ):
                     self._note_other_call(fact.uniqueid, fact.channel, up=True)
+            case cv.DialStarted():
+                # A ring ahead whose Newchannel had another Linkedid (a caller that came
+                # through a transfer): counted as another call then, so uncount it.
+                self._claimed_leg_seen(
+                    fact.uniqueid, fact.dest_uniqueid, fact.dest_channel, counted=True
+                )
             case cv.ContactChanged():
                 if fact.reachable is not None and fact.aor in self._agents:
                     self._handle(ContactStatusChanged(fact.aor, fact.reachable))
@@ -645,6 +706,12 @@ class AcdRuntime:
 
     def _on_hangup(self, fact: cv.ChannelHangup) -> None:
         attempt = self._attempts.get(fact.uniqueid)
+        if attempt is not None and attempt.ahead and attempt.state in ("pending", "ringing"):
+            # The caller's Dial() ends with it: if the caller is still there it says so
+            # (AcdRingAheadEnded); if the caller hung up, its own Hangup follows. Counting
+            # this as a ring failure first would put a leaving caller back in the queue.
+            attempt.leg_cause = fact.cause
+            return
         if attempt is not None:
             previous, attempt.state = attempt.state, "done"
             self._forget_attempt(attempt)
@@ -654,6 +721,9 @@ class AcdRuntime:
             elif previous == "answered" and not attempt.transferring:
                 self._handle(CallCompleted(attempt.call_id))
             return
+        self._claimed.pop(fact.uniqueid, None)
+        self._unbound.pop(fact.uniqueid, None)
+        self._refused.pop(fact.uniqueid, None)
         caller = self._callers.pop(fact.uniqueid, None)
         if caller is not None:
             self._stats.announcements.pop(fact.uniqueid, None)
@@ -747,6 +817,17 @@ class AcdRuntime:
         if adopted is not None and adopted in self._attempts:
             self._ring_of[key] = adopted  # still ringing since before the resync
             return
+        claim = self._claimed.pop(command.call_id, None)
+        if claim is not None and claim.agent_id == command.agent_id:
+            attempt = Attempt(f"{_UNBOUND_PREFIX}{claim.token}", command.call_id, command.agent_id)
+            attempt.ahead = True
+            self._attempts[attempt.channel_id] = attempt
+            self._ring_of[key] = attempt.channel_id
+            self._unbound[command.call_id] = attempt
+            self._stats.rings_ahead += 1
+            return  # the caller's Dial() rings it already
+        if claim is not None:
+            self._refuse_claim(command.call_id, claim.agent_id)
         channel_id = f"{self._id_prefix}-{next(self._ids)}"
         attempt = Attempt(channel_id, command.call_id, command.agent_id)
         self._attempts[channel_id] = attempt
@@ -839,7 +920,111 @@ class AcdRuntime:
         )
 
     def _hangup_leg(self, attempt: Attempt) -> None:
+        if not attempt.channel and attempt.channel_id.startswith(_UNBOUND_PREFIX):
+            return  # a ring ahead not seen yet: hung up when it is (_bind_claimed_leg)
+        if attempt.leg_cause is not None:
+            return  # a ring ahead whose leg is gone already
         self._fire({"Action": "Hangup", "Channel": self._leg(attempt), "Cause": "16"})
+
+    # ---- ring ahead ---------------------------------------------------------------------
+
+    def _publish_claims(self) -> None:
+        """Offer each queue's next agent to the dialplan (``ACD_NEXT_<queue>``), or nobody;
+        an agent is offered for one queue at most."""
+        manager = self._manager
+        if not self._ring_ahead or self._stopped or manager is None or not manager.usable:
+            return
+        now, wall = self._clock(), self._wall_clock()
+        taken: set[str] = set()
+        stale = [name for name in self._published if name not in self._queues]
+        for name in [*self._queues, *stale]:
+            spec = self._queues.get(name)
+            agent = None if spec is None else self._router.next_agent(name, now, taken)
+            current = self._published.get(name)
+            if agent is None or spec is None:
+                if name not in self._published or current is not None:
+                    self._set_claim(name, None)
+                if spec is None:
+                    del self._published[name]
+                continue
+            taken.add(agent)
+            fresh = current is not None and current.valid_until - wall > CLAIM_REFRESH_S
+            if fresh and current is not None and current.agent_id == agent:
+                continue
+            seconds = math.ceil(spec.ring_timeout) + CLAIM_RING_MARGIN_S
+            token = f"{self._claim_prefix}{next(self._claim_ids):x}"
+            self._set_claim(name, cv.Claim(agent, seconds, int(wall) + CLAIM_VALID_S, token))
+
+    def _set_claim(self, queue: str, claim: cv.Claim | None) -> None:
+        self._published[queue] = claim
+        value = "" if claim is None else claim.value()
+        self._fire(
+            {"Action": "Setvar", "Variable": f"{RING_AHEAD_VARIABLE}{queue}", "Value": value}
+        )
+
+    def _withdraw_claims(self) -> None:
+        manager = self._manager
+        if manager is None or not manager.usable:
+            return
+        for name, claim in list(self._published.items()):
+            if claim is not None:
+                self._set_claim(name, None)
+
+    def _refuse_claim(self, call_id: str, agent_id: str) -> None:
+        """The router rang someone else (or nobody): the caller's ring ahead is hung up."""
+        self._stats.rings_ahead_refused += 1
+        log.info("ring ahead of %s for %s not confirmed: hanging it up", agent_id, call_id)
+        if len(self._refused) >= _REFUSED_LIMIT:
+            del self._refused[next(iter(self._refused))]
+        self._refused[call_id] = agent_id
+
+    def _claimed_leg_seen(
+        self, call_id: str, uniqueid: str, channel: str, *, counted: bool
+    ) -> bool:
+        """Bind the leg of a ring ahead (or hang up a refused one) when Asterisk shows it;
+        True if the channel was one. ``counted``: it was taken for another call before."""
+        agent_id = cv.endpoint_of(channel)
+        if not call_id or agent_id is None:
+            return False
+        attempt = self._unbound.get(call_id)
+        if attempt is not None and attempt.agent_id == agent_id:
+            del self._unbound[call_id]
+            self._bind_claimed_leg(attempt, uniqueid, channel)
+        elif self._refused.get(call_id) == agent_id:
+            del self._refused[call_id]
+            self._fire({"Action": "Hangup", "Channel": uniqueid, "Cause": "16"})
+        else:
+            return False
+        if counted:
+            self._note_other_call(uniqueid, channel, up=False)
+        return True
+
+    def _ring_ahead_ended(self, fact: cv.RingAheadEnded) -> None:
+        """The caller's Dial() came back unanswered with the caller still on the line."""
+        channel_id = self._ring_of.get((fact.uniqueid, fact.agent_id))
+        attempt = self._attempts.get(channel_id) if channel_id else None
+        if attempt is None or not attempt.ahead or attempt.state not in ("pending", "ringing"):
+            return  # refused or cancelled by the ACD: nothing more to say
+        self._unbound.pop(fact.uniqueid, None)
+        attempt.state = "done"
+        self._forget_attempt(attempt)
+        if attempt.leg_cause is not None:
+            cause = cv.hangup_failure_cause(attempt.leg_cause)
+        else:
+            cause = cv.dial_status_cause(fact.dial_status)
+        self._handle(RingFailed(attempt.call_id, attempt.agent_id, cause))
+
+    def _bind_claimed_leg(self, attempt: Attempt, uniqueid: str, channel: str) -> None:
+        self._attempts.pop(attempt.channel_id, None)
+        key = (attempt.call_id, attempt.agent_id)
+        if self._ring_of.get(key) == attempt.channel_id:
+            self._ring_of[key] = uniqueid
+        attempt.channel_id, attempt.channel = uniqueid, channel
+        self._attempts[uniqueid] = attempt
+        if attempt.state == "pending":
+            attempt.state = "ringing"
+        elif attempt.state == "cancelled":
+            self._hangup_leg(attempt)  # the router gave up on it before it was seen
 
     # ---- resync -------------------------------------------------------------------------
 
@@ -920,6 +1105,12 @@ class AcdRuntime:
     ) -> None:
         by_id = {row.uniqueid: row for row in rows}
         self._shutdown_channels.clear()
+        # Claims are written again from the rebuilt router; rings ahead not yet seen are
+        # left to the router's ring timeout (their legs, if any, are in the listing).
+        self._published.clear()
+        self._claimed.clear()
+        self._unbound.clear()
+        self._refused.clear()
         # Attempts: keep answered legs of recovered calls and the still-ringing legs.
         ringing = set(plan.live_rings.values())
         recovered_ids = {call.call_id for call in plan.snapshot.calls}

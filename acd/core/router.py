@@ -43,7 +43,7 @@ finish their current call first.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 
 from acd.core.agent_state import STAFFED_STATES, AgentState, AgentTrigger, next_agent_state
@@ -232,6 +232,26 @@ class Router:
             record = self._queues.get(queue)
             return 0 if record is None else len(record.waiting)
         return sum(len(record.waiting) for record in self._queues.values())
+
+    def next_agent(self, queue_name: str, now: float, taken: Collection[str] = ()) -> str | None:
+        """The agent a caller arriving in ``queue_name`` at ``now`` with no skills asked
+        would be rung at once, or None: callers wait there, the queue drains or does not
+        ring ahead, its strategy rings everyone or picks at random, nobody is free, or the
+        agent is in ``taken``.
+
+        A query (the router's state stays as it is): the adapter rings that agent ahead,
+        and ``CallArrived`` then decides as always (acd/ami/runtime.py, "ring ahead")."""
+        queue = self._queues.get(queue_name)
+        if queue is None or queue.draining or not queue.spec.ring_ahead or len(queue.waiting):
+            return None
+        if queue.spec.strategy in (Strategy.RING_ALL, Strategy.RANDOM):
+            return None
+        requirement = queue.effective_requirement(None, queue.stage_at(now, now))
+        self._sync_ready_indexes()
+        chosen = self._choose(queue, self._ready_index(queue, str(requirement), requirement))
+        if len(chosen) != 1 or chosen[0] in taken:
+            return None
+        return chosen[0]
 
     def queue_names(self) -> tuple[str, ...]:
         return tuple(self._queues)

@@ -132,6 +132,7 @@ class QueueSpec:
     requirements: str = ""
     relax: tuple[RelaxStep, ...] = ()
     overflow: OverflowPolicy = field(default_factory=OverflowPolicy)
+    ring_ahead: bool = True  # the adapter may ring ``Router.next_agent`` before a caller arrives
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():

@@ -35,6 +35,7 @@ def queue_spec(queue: QueueConfig) -> QueueSpec:
         announce_interval=float(queue.announce_interval),
         allow_callback=queue.allow_callback,
         allow_voicemail=queue.allow_voicemail,
+        ring_ahead=queue.ring_ahead,
         requirements=queue.requirements,
         relax=tuple(RelaxStep(float(s.after), s.requirements) for s in queue.relax),
         overflow=OverflowPolicy(

@@ -428,6 +428,7 @@ def read_queues(t: Table) -> dict[str, QueueConfig]:
             requirements=_requirement(q, "requirements"),
             relax=tuple(relax),
             overflow=overflow,
+            ring_ahead=q.boolean("ring_ahead", _DEFAULT_QUEUE.ring_ahead),
         )
         q.finish()
         queues[name] = queue

@@ -153,6 +153,7 @@ class QueueConfig:
     requirements: str = ""
     relax: tuple[RelaxStep, ...] = ()
     overflow: OverflowConfig = OverflowConfig()
+    ring_ahead: bool = True
 
 
 # --- calendar.toml ------------------------------------------------------------------------

@@ -438,3 +438,29 @@ def test_recovery_from_any_state_restores_the_invariants(data: st.DataObject) ->
             assert after[call.call_id].agent_ids == (call.agent_id,)
         elif call.call_id not in rebuilt.ended:
             assert after[call.call_id].state in (CallState.QUEUED, CallState.OFFERED)
+
+
+@settings(PROPERTY_SETTINGS, max_examples=60)
+@given(st.data())
+def test_next_agent_is_the_agent_an_arrival_would_be_rung(data: st.DataObject) -> None:
+    """The ring-ahead query names exactly whom ``CallArrived`` (no skills) rings at once,
+    and changes nothing; None when the arrival would ring nobody or must be decided then."""
+    import copy
+
+    world = build_world(data)
+    run_random_sequence(world, data)
+    before = world.router.snapshot(world.now)
+    for queue in QUEUES:
+        predicted = world.router.next_agent(queue, world.now)
+        assert world.router.snapshot(world.now) == before
+        trial = copy.deepcopy(world.router)
+        out = trial.handle(CallArrived("probe", queue, 0, ""), world.now)
+        rung = [c.agent_id for c in out if isinstance(c, RingAgent)]
+        spec = world.queues.get(queue)
+        decided_later = spec is None or spec.strategy in (Strategy.RING_ALL, Strategy.RANDOM)
+        if predicted is not None:
+            assert rung == [predicted]
+        elif not decided_later and world.router.waiting_count(queue) == 0:
+            assert rung == []
+        if predicted is not None:
+            assert world.router.next_agent(queue, world.now, taken={predicted}) is None

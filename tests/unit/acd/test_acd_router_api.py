@@ -119,3 +119,25 @@ def test_specs_are_the_configuration_in_force() -> None:
     assert h.router.queue_names() == ("q", "old")  # still draining, still known
     assert h.router.agent_view("a1", 4) is not None  # still finishing its call
     assert h.router.specs() == ((new_q,), new_agents)
+
+
+def test_next_agent_names_the_ring_ahead_only_where_it_is_safe() -> None:
+    from acd.core import Strategy
+
+    queues = [
+        QueueSpec("q", max_wait=0),
+        QueueSpec("off", ring_ahead=False),
+        QueueSpec("all", strategy=Strategy.RING_ALL),
+    ]
+    members = {"q": 1, "off": 1, "all": 1}
+    h = Harness(queues, [agent("a1", members), agent("a2", members)])
+    assert h.router.next_agent("q", 0) is None  # nobody logged in
+    h.send(AgentLoggedIn("a1"), at=1)
+    h.send(AgentLoggedIn("a2"), at=2)
+    assert h.router.next_agent("q", 3) == "a1"  # longest idle
+    assert h.router.next_agent("q", 3, taken={"a1"}) is None  # offered elsewhere already
+    assert h.router.next_agent("off", 3) is None  # the queue turned it off
+    assert h.router.next_agent("all", 3) is None  # the decision is every agent
+    assert h.router.next_agent("nowhere", 3) is None
+    h.send(CallArrived("c1", "q", 0, "billing>=9"), at=5)  # nobody qualifies: it waits
+    assert h.router.next_agent("q", 6) is None  # a caller waits: the next is not the first

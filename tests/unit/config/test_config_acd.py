@@ -41,6 +41,13 @@ def test_queue_length_cap_converts(config_dir: Path, edit: Edit) -> None:
     assert sales.overflow.target == OverflowTarget("queue", "support")
 
 
+def test_ring_ahead_is_on_unless_a_queue_turns_it_off(config_dir: Path, edit: Edit) -> None:
+    assert all(spec.ring_ahead for spec in queue_specs(load_config(config_dir, {})).values())
+    edit("queues.toml", 'strategy = "round_robin"', 'strategy = "round_robin"\nring_ahead = false')
+    specs = queue_specs(load_config(config_dir, {}))
+    assert not specs["support"].ring_ahead and specs["sales"].ring_ahead
+
+
 def test_agent_specs(config_dir: Path) -> None:
     specs = agent_specs(load_config(config_dir, {}))
     assert specs["2001"].name == "山田 花子"

@@ -1,0 +1,77 @@
+"""Ring ahead on the real Asterisk: the agent published for an empty queue is dialled from
+the caller's own channel, and a claim the router does not confirm (or one past its time)
+rings nobody in the end."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from acd_it_helpers import Acd, wait_until
+
+from acd.core.call_state import CallOutcome
+from acd.core.commands import RingAgent
+from acd.core.events import AgentLoggedIn
+from madoguchi.harness.sipp import CallerScript, place_calls
+
+pytestmark = pytest.mark.integration
+
+
+def published(acd: Acd) -> str:
+    out = acd.pbx.cli("dialplan show globals")
+    found = re.search(r"ACD_NEXT_support=(\S*)", out)
+    return found.group(1) if found else ""
+
+
+async def test_an_empty_queue_rings_the_published_agent_from_the_callers_channel(
+    acd: Acd,
+) -> None:
+    agent = acd.agent("1003", 41403, talk_ms=1000)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003")
+    await wait_until("1003 published", lambda: published(acd).startswith("1003:"), within=10)
+    script = CallerScript(number="200", caller_num="0355501234", caller_name="Ahead")
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+    status = acd.runtime.status()
+    assert (status["rings_ahead"], status["originates"]) == (1, 0)
+    assert agent.uas is not None and len(agent.uas.invites()) == 1
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["not_confirmed", "expired"])
+async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
+    acd: Acd, expired: bool
+) -> None:
+    chosen = acd.agent("1003", 41413 + 10 * expired, talk_ms=1000)
+    other = acd.agent("1004", 41414 + 10 * expired, mode="ignore")
+    acd.runtime.submit(AgentLoggedIn("1003"))  # 1004's phone is registered, 1004 logged out
+    await acd.reachable("1003", "1004")
+    await wait_until("1003 published", lambda: published(acd).startswith("1003:"), within=10)
+    # What a race leaves behind (1004 published, then taken by another call or paused) or
+    # a claim past its time: written straight into Asterisk, unknown to the runtime.
+    until = int(time.time()) + (-5 if expired else 30)
+    acd.pbx.cli(f"dialplan set global ACD_NEXT_support 1004:17:{until}:beef")
+    script = CallerScript(number="200", caller_name="Raced")
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+    assert [c.agent_id for c in acd.commands() if isinstance(c, RingAgent)] == ["1003"]
+    status = acd.runtime.status()
+    assert status["originates"] == 1  # the router's choice, rung as usual
+    assert chosen.uas is not None and len(chosen.uas.invites()) == 1
+    assert other.uas is not None
+    if expired:
+        assert status["rings_ahead_refused"] == 0
+        assert other.uas.invites() == []  # a claim past its time is never dialled
+    else:
+        assert status["rings_ahead_refused"] == 1
+        assert len(other.uas.invites()) == 1  # rang, and was hung up
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+    await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)

@@ -1,0 +1,219 @@
+"""Ring ahead against a recording AMI connection: the runtime publishes each queue's next
+agent, adopts the ring the caller's own Dial() started, and hangs up a ring the router did
+not confirm."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from ami_recording import Rig, enqueue, hangup, make_rig
+
+from acd.ami.runtime import Resynced
+from acd.core.agent_state import AgentState
+from acd.core.call_state import CallOutcome, CallState
+from acd.core.commands import CallEnded, RingAgent
+from acd.core.events import AgentLoggedIn, PhoneBusyChanged
+
+CALL = "1700000000.1"
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = make_rig()
+    await rig.runtime.start()
+    await rig.settle()
+    assert any(isinstance(event, Resynced) for event, _ in rig.seen)
+    for agent in ("1003", "1004"):
+        await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
+    await rig.settle()
+    yield rig
+    await rig.runtime.stop()
+
+
+def published(rig: Rig) -> str:
+    """What ACD_NEXT_support holds in Asterisk now (the last Setvar of it)."""
+    values = [a["Value"] for a in rig.ami.named("Setvar") if a["Variable"] == "ACD_NEXT_support"]
+    assert values, "the claim was never written"
+    return values[-1]
+
+
+def claimed_enqueue(rig: Rig, call: str = CALL, linkedid: str | None = None) -> dict[str, object]:
+    event = enqueue(call)
+    event["Claim"] = published(rig)
+    return event
+
+
+def newchannel(uniqueid: str, channel: str, linkedid: str) -> dict[str, object]:
+    return {
+        "Event": "Newchannel",
+        "Uniqueid": uniqueid,
+        "Channel": channel,
+        "Context": "agents",
+        "Linkedid": linkedid,
+    }
+
+
+def ring_ahead_ended(agent: str, status: str) -> dict[str, object]:
+    return {
+        "Event": "UserEvent",
+        "UserEvent": "AcdRingAheadEnded",
+        "Uniqueid": [CALL, CALL],
+        "Agent": agent,
+        "DialStatus": status,
+    }
+
+
+def state(rig: Rig, agent_id: str) -> AgentState:
+    view = rig.runtime.router.agent_view(agent_id, rig.clock[0])
+    assert view is not None
+    return view.state
+
+
+def busy_changes(rig: Rig) -> list[object]:
+    return [event for event, _ in rig.seen if isinstance(event, PhoneBusyChanged)]
+
+
+async def test_the_next_agent_of_a_queue_is_published_with_ring_time_and_expiry(rig: Rig) -> None:
+    assert published(rig) == ""  # nobody logged in: nobody offered
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    agent, seconds, until, token = published(rig).split(":")
+    assert (agent, seconds) == ("1003", "7")  # ring timeout 5 s + the Dial()'s margin
+    assert time.time() + 25 < int(until) <= time.time() + 30
+    assert token
+    rig.runtime.submit(AgentLoggedIn("1004"))
+    await rig.settle()
+    assert published(rig).startswith("1003:")  # still the longest idle
+
+
+async def test_a_claimed_arrival_rings_no_originate_and_its_leg_is_bound(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    rig.runtime.submit(AgentLoggedIn("1004"))
+    await rig.settle()
+    await rig.ami.emit(claimed_enqueue(rig))
+    await rig.settle()
+    assert [(c.call_id, c.agent_id) for c in rig.of(RingAgent)] == [(CALL, "1003")]
+    assert not rig.ami.named("Originate")
+    assert published(rig).startswith("1004:")  # the next caller gets the other agent
+    await rig.ami.emit(newchannel("1700000000.2", "PJSIP/1003-00000002", CALL))
+    await rig.ami.emit(
+        {
+            "Event": "BridgeEnter",
+            "Uniqueid": "1700000000.2",
+            "Channel": "PJSIP/1003-00000002",
+            "BridgeUniqueid": "b",
+        }
+    )
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.ON_CALL
+    assert busy_changes(rig) == []  # the ring ahead is an ACD leg, not another call
+    await rig.ami.emit(hangup("1700000000.2", "PJSIP/1003-00000002"))
+    await rig.settle()
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+    assert rig.runtime.status()["rings_ahead"] == 1
+
+
+async def test_an_unconfirmed_claim_is_hung_up_and_the_router_rings_its_choice(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    claim = claimed_enqueue(rig)
+    # 1003 took another queue's call (or paused) between the publication and the arrival;
+    # 1004 is free.
+    rig.runtime.submit(AgentLoggedIn("1004"))
+    rig.runtime.submit(PhoneBusyChanged("1003", True))
+    await rig.settle()
+    await rig.ami.emit(claim)
+    await rig.settle()
+    assert [c.agent_id for c in rig.of(RingAgent)] == ["1004"]
+    (originate,) = rig.ami.named("Originate")
+    assert originate["Channel"] == "PJSIP/1004"
+    await rig.ami.emit(newchannel("1700000000.2", "PJSIP/1003-00000002", CALL))
+    await rig.settle()
+    assert [a["Channel"] for a in rig.ami.named("Hangup")] == ["1700000000.2"]
+    assert rig.runtime.status()["rings_ahead_refused"] == 1
+
+
+async def test_a_leg_with_another_linkedid_is_bound_by_its_dial_begin(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    await rig.ami.emit(claimed_enqueue(rig))
+    await rig.ami.emit(newchannel("1700000000.2", "PJSIP/1003-00000002", "1699999999.9"))
+    await rig.settle()
+    assert [e.busy for e in busy_changes(rig)] == [True]  # type: ignore[attr-defined]
+    await rig.ami.emit(
+        {
+            "Event": "DialBegin",
+            "Uniqueid": CALL,
+            "DestUniqueid": "1700000000.2",
+            "DestChannel": "PJSIP/1003-00000002",
+        }
+    )
+    await rig.settle()
+    assert [e.busy for e in busy_changes(rig)] == [True, False]  # type: ignore[attr-defined]
+    await rig.ami.emit(hangup("1700000000.2", "PJSIP/1003-00000002", cause=19))
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.RESERVED  # the caller's Dial() has not said yet
+    await rig.ami.emit(ring_ahead_ended("1003", "NOANSWER"))
+    await rig.settle()
+    # An unanswered ring ahead is a ring failure like any other: the caller keeps its place.
+    assert state(rig, "1003") is AgentState.NOT_READY
+    view = rig.runtime.call_for_channel(CALL)
+    assert view is not None and view.state is CallState.QUEUED
+
+
+async def test_a_caller_hanging_up_while_its_ring_ahead_rings_abandoned_ringing(
+    rig: Rig,
+) -> None:
+    """Asterisk hangs the Dial()'s leg up before the caller's own Hangup event: that is the
+    caller leaving, not the agent failing to answer."""
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    await rig.ami.emit(claimed_enqueue(rig))
+    await rig.ami.emit(newchannel("1700000000.2", "PJSIP/1003-00000002", CALL))
+    await rig.settle()
+    await rig.ami.emit(hangup("1700000000.2", "PJSIP/1003-00000002", cause=16))
+    await rig.ami.emit(hangup(CALL, "PJSIP/callers-1"))
+    await rig.settle()
+    (ending,) = rig.of(CallEnded)
+    assert ending.outcome is CallOutcome.ABANDONED_RINGING
+    assert state(rig, "1003") is AgentState.READY
+    assert not rig.ami.named("Hangup")  # nothing left to hang up
+
+
+async def test_a_ring_ahead_that_never_made_a_leg_fails_when_the_dial_returns(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    await rig.ami.emit(claimed_enqueue(rig))
+    await rig.ami.emit(ring_ahead_ended("1003", "CHANUNAVAIL"))
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.NOT_READY
+    view = rig.runtime.call_for_channel(CALL)
+    assert view is not None and view.state is CallState.QUEUED
+
+
+async def test_a_ring_ahead_cancelled_before_it_is_seen_is_hung_up_when_it_is(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    await rig.ami.emit(claimed_enqueue(rig))
+    await rig.settle()
+    rig.clock[0] += 6  # the ring timeout passes before Asterisk reported the leg
+    rig.runtime.submit(PhoneBusyChanged("1004", False))  # any event: the timer fires
+    await rig.settle()
+    assert state(rig, "1003") is AgentState.NOT_READY
+    assert not rig.ami.named("Hangup")  # nothing to name yet
+    await rig.ami.emit(newchannel("1700000000.2", "PJSIP/1003-00000002", CALL))
+    await rig.settle()
+    assert [a["Channel"] for a in rig.ami.named("Hangup")] == ["PJSIP/1003-00000002"]
+
+
+async def test_claims_are_withdrawn_when_the_service_stops(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    assert published(rig).startswith("1003:")
+    ami = rig.ami
+    await rig.runtime.stop()
+    values = [a["Value"] for a in ami.named("Setvar") if a["Variable"] == "ACD_NEXT_support"]
+    assert values[-1] == ""

@@ -72,8 +72,15 @@ class _Leg:
 def agent_legs(
     rows: Sequence[ChannelListed], known_legs: Mapping[str, KnownLeg], agent_ids: Collection[str]
 ) -> dict[str, list[_Leg]]:
-    """call id -> its live agent legs (ours, or any agent channel running Bridge(call))."""
+    """call id -> its live agent legs: ours, any agent channel running Bridge(call), and
+    the agent leg of a caller's own Dial() in the waiting context (a ring ahead)."""
     by_id = {row.uniqueid: row for row in rows}
+    dialling: dict[str, list[ChannelListed]] = {}  # agent -> callers whose Dial() rings it
+    for row in rows:
+        if row.context == WAIT_CONTEXT and row.application.lower() == "dial":
+            target = row.application_data.split(",")[0].strip()
+            if target.startswith("PJSIP/"):
+                dialling.setdefault(target.removeprefix("PJSIP/"), []).append(row)
     legs: dict[str, list[_Leg]] = {}
     for row in rows:
         known = known_legs.get(row.uniqueid)
@@ -82,9 +89,17 @@ def agent_legs(
             call_id, agent_id, answered = known.call_id, known.agent_id, known.answered
         else:
             agent = endpoint_of(row.channel)
-            if agent is None or agent not in agent_ids or row.application.lower() != "bridge":
+            if agent is None or agent not in agent_ids:
                 continue
-            call_id, agent_id = row.application_data.split(",")[0].strip(), agent
+            if row.application.lower() == "bridge":
+                call_id = row.application_data.split(",")[0].strip()
+            elif row.application.lower() == "appdial" and agent in dialling:
+                callers = dialling[agent]
+                same_bridge = [c for c in callers if row.bridge_id and c.bridge_id == row.bridge_id]
+                call_id = (same_bridge or callers)[0].uniqueid
+            else:
+                continue
+            agent_id = agent
         caller = by_id.get(call_id)
         bridged = bool(row.bridge_id) and caller is not None and caller.bridge_id == row.bridge_id
         legs.setdefault(call_id, []).append(

@@ -1133,6 +1133,12 @@ class AcdRuntime:
                 found.channel = by_id[channel_id].channel
                 self._attempts[channel_id] = found
             self._ring_of[(leg.call_id, leg.agent_id)] = channel_id
+        for (call_id, agent_id), channel_id in plan.live_rings.items():
+            if channel_id not in self._attempts:  # rung by an earlier process of the service
+                row = by_id[channel_id]
+                found = Attempt(channel_id, call_id, agent_id, "ringing", row.channel)
+                found.ahead = row.application.lower() == "appdial"  # the caller's own Dial()
+                self._attempts[channel_id] = found
         self._callers = {
             call_id: caller for call_id, caller in self._callers.items() if call_id in recovered_ids
         }
@@ -1159,11 +1165,12 @@ class AcdRuntime:
                 commands.extend(router.handle(ContactStatusChanged(agent_id, reachable), now))
         # Phones on calls the ACD did not give them, as Asterisk lists them now.
         self._other_calls = {}
+        rings = set(plan.live_rings.values())  # adopted by the router's RingAgent below
         for row in rows:
             owner = cv.endpoint_of(row.channel)
             if owner is None or owner not in self._agents:
                 continue
-            if not _is_acd_leg(row.uniqueid, self._attempts):
+            if not _is_acd_leg(row.uniqueid, self._attempts) and row.uniqueid not in rings:
                 self._other_calls.setdefault(owner, set()).add(row.uniqueid)
         for busy_agent in self._other_calls:
             commands.extend(router.handle(PhoneBusyChanged(busy_agent, True), now))

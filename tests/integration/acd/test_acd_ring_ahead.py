@@ -10,7 +10,8 @@ import time
 import pytest
 from acd_it_helpers import Acd, wait_until
 
-from acd.core.call_state import CallOutcome
+from acd.ami.runtime import Resynced
+from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
 from madoguchi.harness.sipp import CallerScript, place_calls
@@ -75,3 +76,33 @@ async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
     await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)
+
+
+async def test_a_restarted_service_keeps_a_call_connected_by_ring_ahead(acd: Acd) -> None:
+    """The new process knows nothing of the ring ahead: it finds the caller in its own
+    Dial() bridged with the agent's leg and recovers the call as connected."""
+    agent = acd.agent("1003", 41433, talk_ms=4000)
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003")
+    await wait_until("1003 published", lambda: published(acd).startswith("1003:"), within=10)
+    script = CallerScript(number="200", caller_name="Restart", max_wait_ms=30_000)
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
+    await wait_until(
+        "the call connected",
+        lambda: any(v.state is CallState.CONNECTED for v in acd.runtime.router.snapshot(0).calls),
+    )
+    assert acd.runtime.status()["rings_ahead"] == 1
+    await acd.runtime.stop()
+    fresh = acd.restart_runtime()
+    await fresh.start()
+    await wait_until(
+        "the connected call recovered",
+        lambda: any(isinstance(e, Resynced) and e.calls_recovered == 1 for e, _ in acd.seen),
+    )
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
+    ending = acd.endings()[0]
+    assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
+    assert fresh.status()["originates"] == 0  # not rung again
+    assert agent.uas is not None and len(agent.uas.invites()) == 1
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()

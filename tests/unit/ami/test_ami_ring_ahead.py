@@ -27,6 +27,9 @@ async def rig() -> AsyncIterator[Rig]:
     assert any(isinstance(event, Resynced) for event, _ in rig.seen)
     for agent in ("1003", "1004"):
         await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
+        rig.ami.contacts.append(
+            {"Event": "ContactList", "ObjectName": f"{agent};@h", "Status": "Reachable"}
+        )
     await rig.settle()
     yield rig
     await rig.runtime.stop()
@@ -217,3 +220,67 @@ async def test_claims_are_withdrawn_when_the_service_stops(rig: Rig) -> None:
     await rig.runtime.stop()
     values = [a["Value"] for a in ami.named("Setvar") if a["Variable"] == "ACD_NEXT_support"]
     assert values[-1] == ""
+
+
+def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict[str, str]:
+    return {
+        "Event": "CoreShowChannel",
+        "Uniqueid": uniqueid,
+        "Channel": channel,
+        "Context": context,
+        "Extension": "s",
+        "Duration": "00:00:07",
+        "CallerIDNum": "0312345678",
+        "CallerIDName": "Caller",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("talking", [True, False], ids=["connected", "ringing"])
+async def test_a_restarted_service_finds_a_ring_ahead_call_and_keeps_it(
+    rig: Rig, talking: bool
+) -> None:
+    """After a restart nothing is known of a ring ahead: Asterisk's listing shows the caller
+    in madoguchi-wait running Dial(PJSIP/<agent>) and the agent's leg (AppDial), in one
+    bridge once answered. The call is recovered as it is, not rung again."""
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.settle()
+    bridge = {"BridgeId": "b1"} if talking else {}
+    rig.ami.channels = [
+        channel_row(
+            CALL,
+            "PJSIP/callers-1",
+            "madoguchi-wait",
+            Application="Dial",
+            ApplicationData="PJSIP/1003,17,mt",
+            **bridge,
+        ),
+        channel_row(
+            "1700000000.2",
+            "PJSIP/1003-00000002",
+            "agents",
+            Application="AppDial",
+            ApplicationData="(Outgoing Line)",
+            **bridge,
+        ),
+    ]
+    rig.ami.variables[(CALL, "ACD_QUEUE")] = "support"
+    rig.ami.on_lost()
+    rig.ami.on_login()
+    await rig.settle()
+    assert not rig.ami.named("Originate") and not rig.ami.named("Hangup")
+    assert busy_changes(rig) == []
+    if talking:
+        assert state(rig, "1003") is AgentState.ON_CALL
+        await rig.ami.emit(hangup("1700000000.2", "PJSIP/1003-00000002"))
+        await rig.settle()
+        (ending,) = rig.of(CallEnded)
+        assert ending.outcome is CallOutcome.ANSWERED
+    else:
+        assert state(rig, "1003") is AgentState.RESERVED
+        # Still a ring ahead: the caller leaving first hangs its leg up before its own event.
+        await rig.ami.emit(hangup("1700000000.2", "PJSIP/1003-00000002"))
+        await rig.ami.emit(hangup(CALL, "PJSIP/callers-1"))
+        await rig.settle()
+        (ending,) = rig.of(CallEnded)
+        assert ending.outcome is CallOutcome.ABANDONED_RINGING

@@ -17,7 +17,8 @@ its namespace, see DESIGN.md), one after the other. Callers are SIPp processes o
 process and one port each, registered with digest auth. Each agent rings 20 ms, answers,
 talks 100 ms and hangs up; callers send no media.
 
-* (a) number `8<ext>`: `Answer()`, `Dial(PJSIP/<ext>)` to one agent: the ceiling.
+* (a) number `8<ext>`: `Answer()`, UserEvent `BenchEntry`, `Dial(PJSIP/<ext>)` to one
+  agent: the ceiling.
 * (b) number `7000`: `Answer()`, `Queue(baseline)`: app_queue, strategy `leastrecent`,
   every bench agent a member, `wrapuptime = 0`, `ringinuse = no`: the incumbent.
 * (c) number `200`: `Answer()`, then `madoguchi-wait`: with nobody waiting the caller takes
@@ -50,8 +51,11 @@ over the CTI websocket.
   rate. Each caller has a unique number. Queue entry is the Asterisk event `Timestamp`
   (AMI, `timestampevents = yes`) for that caller number: (b) `MusicOnHoldStart` (app_queue
   starts the hold music right after the caller joins; `QueueCallerJoin` is in a class the
-  least-privilege AMI user cannot read), (c)/(d)/(e) the `AcdEnqueue` UserEvent, (a)
-  `DialBegin` (no queue: what Asterisk itself needs to send an INVITE). The agent side is
+  least-privilege AMI user cannot read), (c)/(d)/(e) the `AcdEnqueue` UserEvent, (a) the
+  UserEvent `BenchEntry` right before its `Dial()` (no queue: what a `Dial()` from the
+  dialplan costs, channel request included, the floor of any ring from the dialplan). It
+  runs before each set-up's stepped search, so no set-up is timed on an Asterisk still
+  busy with the remains of its own overload steps. The agent side is
   the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall
   clock. `Answer()` waits up to 500 ms for caller media before the dialplan goes on;
   that wait is before queue entry and so not in this figure.

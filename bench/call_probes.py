@@ -2,7 +2,7 @@
 
 * `AmiRecorder` logs in with the service's least-privilege AMI user (classes call and
   user) and keeps, per caller number, the Asterisk `Timestamp` of the events that mark a
-  caller entering the queue (AcdEnqueue UserEvent, MusicOnHoldStart, DialBegin).
+  caller entering the queue (UserEvent AcdEnqueue or BenchEntry, MusicOnHoldStart).
 * `ProcSampler` reads utime+stime and VmRSS of a pid from /proc.
 * `Desktops` logs every bench agent into the CTI websocket, makes it ready, and stamps
   each `call.offered` (the screen pop) on receipt, per caller number.
@@ -22,13 +22,16 @@ from typing import Any
 
 import aiohttp
 
+# (c)/(d)/(e) enter the queue with AcdEnqueue; (a) stamps BenchEntry right before its Dial().
+QUEUE_ENTRY_EVENTS = frozenset({"AcdEnqueue", "BenchEntry"})
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class AmiRecorder:
     """A read-mostly AMI session recording queue-entry events by caller number."""
 
-    WANTED = frozenset({"UserEvent", "MusicOnHoldStart", "DialBegin"})
+    WANTED = frozenset({"UserEvent", "MusicOnHoldStart"})
 
     def __init__(self) -> None:
         self.times: dict[str, dict[str, float]] = {name: {} for name in self.WANTED}
@@ -75,7 +78,7 @@ class AmiRecorder:
                 event = msg.get("Event")
                 if event not in self.WANTED:
                     continue
-                if event == "UserEvent" and msg.get("UserEvent") != "AcdEnqueue":
+                if event == "UserEvent" and msg.get("UserEvent") not in QUEUE_ENTRY_EVENTS:
                     continue
                 try:
                     at = float(msg.get("Timestamp", ""))

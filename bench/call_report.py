@@ -249,8 +249,8 @@ def floor_lines(results: Mapping[str, Any]) -> list[str]:
     ]
     if isinstance(fc, int | float):
         lines.append(
-            f"madoguchi (c) p99 {fc:.2f} ms: {fc - fe:+.2f} ms over the floor"
-            f" (its routing, records and screen pop before the ring)"
+            f"madoguchi (c) p99 {fc:.2f} ms, {fc - fe:+.2f} ms against the floor: with ring"
+            f" ahead the caller's own Dial() rings the agent chosen before it arrived"
         )
     return lines
 

@@ -14,8 +14,9 @@ way between the last good and the failed rate.
 Fixed-rate run: queue entry -> agent INVITE per call. Queue entry is the Asterisk event
 `Timestamp` (AMI) for the caller's number: (b) MusicOnHoldStart (app_queue starts the
 hold music right after joining; QueueCallerJoin is not readable by the least-privilege
-AMI user), (c)/(d) the AcdEnqueue UserEvent, (a) DialBegin (no queue: the floor). The
-agent side is the SIPp UAS's gettimeofday on INVITE receipt, same clock.
+AMI user), (c)/(d)/(e) the AcdEnqueue UserEvent, (a) the UserEvent BenchEntry right
+before its Dial() (no queue: what a Dial() from the dialplan costs). The agent side is
+the SIPp UAS's gettimeofday on INVITE receipt, same clock.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Setup:
 
 def setups(first_agent: str) -> dict[str, Setup]:
     return {
-        "a": Setup("a", "plain Dial() to one agent", f"8{first_agent}", False, "DialBegin", 5000),
+        "a": Setup("a", "plain Dial() to one agent", f"8{first_agent}", False, "UserEvent", 5000),
         "b": Setup("b", "Asterisk Queue() leastrecent", "7000", False, "MusicOnHoldStart", 5000),
         "e": Setup(
             "e",
@@ -335,7 +336,9 @@ class CallBench:
         return out
 
     async def run_setup(self, setup: Setup, still_to_run: int = 1) -> dict[str, Any]:
-        """Search, then the fixed-rate run. The set-ups left share what is left of the budget."""
+        """The fixed-rate run, then the search: the latency is measured before the search's
+        overload steps leave Asterisk busy with their remains (the same order for every
+        set-up). The set-ups left share what is left of the budget."""
         now = time.monotonic()
         deadline = now + max(0.0, self.deadline - now) / max(1, still_to_run)
         result: dict[str, Any] = {"label": setup.label, "number": setup.number}
@@ -348,17 +351,12 @@ class CallBench:
                 f"  ({setup.key}) queue entry -> INVITE: {result['latency']['queue_to_invite']}"
             )
             return result
-        self.progress(f"({setup.key}) {setup.label}: stepped search")
-        result.update(await self.search(setup, deadline))
-        if 0 < result["max_rate"] < rate:
-            rate = float(result["max_rate"])
-        if result["max_rate"] == 0:
-            result["latency"] = None
-            return result
         self.progress(f"({setup.key}) fixed rate {rate:g} calls/s: queue entry -> agent INVITE")
         result["latency"] = await self.latency(setup, rate)
         lat = result["latency"]["queue_to_invite"]
         self.progress(f"  ({setup.key}) queue entry -> INVITE: {lat}")
         if "ring_to_pop" in result["latency"]:
             self.progress(f"  ({setup.key}) ring -> screen pop: {result['latency']['ring_to_pop']}")
+        self.progress(f"({setup.key}) {setup.label}: stepped search")
+        result.update(await self.search(setup, deadline))
         return result

@@ -38,7 +38,7 @@ def test_the_floor_row_has_latency_but_no_rate() -> None:
 def test_floor_lines_compare_with_this_runs_figures() -> None:
     lines = call_report.floor_lines(RESULTS)
     assert "p99 2.70 ms" in lines[0] and "3.50 ms" in lines[0]
-    assert lines[1].startswith("madoguchi (c) p99 6.50 ms: +3.80 ms over the floor")
+    assert lines[1].startswith("madoguchi (c) p99 6.50 ms, +3.80 ms against the floor")
 
 
 def test_no_floor_lines_without_the_floor() -> None:

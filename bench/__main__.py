@@ -21,9 +21,13 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.call_run import CallBench, Setup
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
@@ -103,6 +107,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+async def search_all(
+    runner: CallBench,
+    all_setups: Mapping[str, Setup],
+    keys: list[str],
+    out: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """The stepped searches of ``keys`` whose fixed-rate run worked, in order."""
+    for index, key in enumerate(keys):
+        result = out["setups"].get(key)
+        if result is None or "error" in result:
+            continue
+        try:
+            await runner.search_rates(all_setups[key], result, len(keys) - index)
+        except Exception as exc:
+            log(f"({key}) search failed: {exc!r}")
+            result["error"] = repr(exc)
+
+
 async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str, Any]:
     from bench.call_probes import Desktops
     from bench.call_report import clean_version
@@ -141,23 +164,23 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
         )
         await asyncio.to_thread(bench.start_agents, log)
         # Without the service: Asterisk alone (a, b), then the floor (e) on the FastAGI port.
-        for key in ("a", "b", "e"):
-            if key not in args.only:
-                continue
-            if key == "b":
-                await asyncio.to_thread(bench.add_baseline_members)
+        # Every fixed-rate run of a phase comes before its searches (overload steps).
+        alone = [k for k in ("a", "b", "e") if k in args.only]
+        if "b" in alone:
+            await asyncio.to_thread(bench.add_baseline_members)
+        for key in alone:
             try:
-                left = len([k for k in args.only if k in SEARCHED and k >= key])
                 if key == "e":
                     async with bench.agi_floor():
-                        out["setups"][key] = await runner.run_setup(all_setups[key], left)
+                        out["setups"][key] = await runner.measure(all_setups[key])
                 else:
-                    out["setups"][key] = await runner.run_setup(all_setups[key], left)
+                    out["setups"][key] = await runner.measure(all_setups[key])
             except Exception as exc:
                 log(f"({key}) failed: {exc!r}")
                 out["setups"][key] = {"label": all_setups[key].label, "error": repr(exc)}
-            if key == "b":
-                await asyncio.to_thread(bench.remove_baseline_members)
+        await search_all(runner, all_setups, [k for k in alone if k in SEARCHED], out, log)
+        if "b" in alone:
+            await asyncio.to_thread(bench.remove_baseline_members)
         wanted = [k for k in ("c", "d") if k in args.only]
         if wanted:
             try:
@@ -180,11 +203,11 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
                 wanted = []
             for key in wanted:
                 try:
-                    left = len([k for k in wanted if k >= key])
-                    out["setups"][key] = await runner.run_setup(all_setups[key], left)
+                    out["setups"][key] = await runner.measure(all_setups[key])
                 except Exception as exc:
                     log(f"({key}) failed: {exc!r}")
                     out["setups"][key] = {"label": all_setups[key].label, "error": repr(exc)}
+            await search_all(runner, all_setups, wanted, out, log)
     finally:
         if runner.desktops is not None:
             await runner.desktops.close()

@@ -64,9 +64,9 @@ over the CTI websocket.
   fixed-rate run and over the highest step that held. Asterisk's own CPU is shown too.
 * **ring → screen pop**: websocket receipt of `call.offered` for the caller's number minus
   the agent UAS's INVITE receipt for the same call. Negative: the pop arrived before the
-  phone rang (an Originated ring waits for the pop to be written). A ring ahead rings
-  first, so the pop follows the INVITE by the service's round trip, milliseconds
-  before the phone could finish its first ring.
+  phone rang (an Originated ring waits for the pop to be written). A ring ahead does
+  not wait: pop and INVITE then arrive within a few milliseconds of each other, either
+  first, long before the phone could finish its first ring.
 
 ## Reading the figures
 
@@ -92,12 +92,20 @@ over the CTI websocket.
   floor (e) shows what one round trip to a decision outside Asterisk costs after the
   caller arrives (in five runs on 2026-11-22 its p50 was 0.37-0.57 ms above app_queue's
   every time, its p99 above in four). Ring ahead takes that round trip out of the
-  caller's path: the ACD decides before the caller arrives, and the caller's own channel
+  caller's path: the ACD decides before the caller arrives and the caller's own channel
   dials (the claim is read in the dialplan lines just before the `AcdEnqueue` UserEvent,
   a few dialplan steps outside the measured interval). The router still routes the
-  arrival afterwards and confirms the ring; the screen pop then follows the INVITE.
-  Before ring ahead (2026-11-22) (c) paid the round trip plus routing, the record, the
-  pop written first and the AMI Originate: p50 3.2 ms, p99 5-7 ms.
+  arrival afterwards and confirms the ring. What is left is the `Dial()` itself, which
+  (a) shows alone: the channel request (a PJSIP session and its RTP socket) before the
+  INVITE is most of it, and app_queue pays the same inside its own ring. On this 2-core
+  machine the service's own work on the same arrival (routing, record, pop, the next
+  claim) runs at the very moment Asterisk builds that channel, which is where (c) loses
+  to a bare `Dial()` and to app_queue. Before ring ahead (2026-11-22) (c) paid the round
+  trip, the routing, the record, the pop written first and an AMI Originate: p50 3.2 ms,
+  p99 5-7 ms.
+* Ring to screen pop: an Originated ring waits for the pop (negative figures); a ring
+  ahead does not, yet the pop often still wins because the service handles the
+  `AcdEnqueue` while Asterisk is still building the agent's channel.
 
 The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
 every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a

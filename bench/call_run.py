@@ -335,28 +335,29 @@ class CallBench:
             )
         return out
 
-    async def run_setup(self, setup: Setup, still_to_run: int = 1) -> dict[str, Any]:
-        """The fixed-rate run, then the search: the latency is measured before the search's
-        overload steps leave Asterisk busy with their remains (the same order for every
-        set-up). The set-ups left share what is left of the budget."""
-        now = time.monotonic()
-        deadline = now + max(0.0, self.deadline - now) / max(1, still_to_run)
+    async def measure(self, setup: Setup) -> dict[str, Any]:
+        """The fixed-rate run of one set-up. ``python -m bench`` runs every fixed-rate run of
+        a phase before its searches: no latency is timed on an Asterisk still busy with the
+        remains of an overload step."""
         result: dict[str, Any] = {"label": setup.label, "number": setup.number}
         rate = float(self.params.fixed_rate)
-        if not setup.search:
-            self.progress(f"({setup.key}) {setup.label}: fixed rate {rate:g} calls/s")
-            result["max_rate"] = None
-            result["latency"] = await self.latency(setup, rate)
-            self.progress(
-                f"  ({setup.key}) queue entry -> INVITE: {result['latency']['queue_to_invite']}"
-            )
-            return result
-        self.progress(f"({setup.key}) fixed rate {rate:g} calls/s: queue entry -> agent INVITE")
+        self.progress(f"({setup.key}) {setup.label}: fixed rate {rate:g} calls/s")
         result["latency"] = await self.latency(setup, rate)
-        lat = result["latency"]["queue_to_invite"]
-        self.progress(f"  ({setup.key}) queue entry -> INVITE: {lat}")
+        self.progress(
+            f"  ({setup.key}) queue entry -> INVITE: {result['latency']['queue_to_invite']}"
+        )
         if "ring_to_pop" in result["latency"]:
             self.progress(f"  ({setup.key}) ring -> screen pop: {result['latency']['ring_to_pop']}")
+        if not setup.search:
+            result["max_rate"] = None
+        return result
+
+    async def search_rates(
+        self, setup: Setup, result: dict[str, Any], still_to_run: int = 1
+    ) -> None:
+        """The stepped search into ``result``; the set-ups left share what is left of the
+        budget."""
+        now = time.monotonic()
+        deadline = now + max(0.0, self.deadline - now) / max(1, still_to_run)
         self.progress(f"({setup.key}) {setup.label}: stepped search")
         result.update(await self.search(setup, deadline))
-        return result

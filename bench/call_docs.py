@@ -53,9 +53,11 @@ over the CTI websocket.
   starts the hold music right after the caller joins; `QueueCallerJoin` is in a class the
   least-privilege AMI user cannot read), (c)/(d)/(e) the `AcdEnqueue` UserEvent, (a) the
   UserEvent `BenchEntry` right before its `Dial()` (no queue: what a `Dial()` from the
-  dialplan costs, channel request included, the floor of any ring from the dialplan). It
-  runs before each set-up's stepped search, so no set-up is timed on an Asterisk still
-  busy with the remains of its own overload steps. The agent side is
+  dialplan costs, channel request included, the floor of any ring from the dialplan). All
+  fixed-rate runs of a phase come before its stepped searches, so no set-up is timed on an
+  Asterisk still busy with the remains of overload steps, and each starts with 2 s of
+  unmeasured calls at the same rate (app_queue's freshly added members otherwise make a
+  caller or two wait a whole retry, 1 s, for a device state). The agent side is
   the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall
   clock. `Answer()` waits up to 500 ms for caller media before the dialplan goes on;
   that wait is before queue entry and so not in this figure.

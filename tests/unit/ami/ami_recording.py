@@ -195,3 +195,17 @@ def originate_response(channel_id: str, success: bool, reason: int) -> list[dict
             "Uniqueid": channel_id,
         },
     ]
+
+
+def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict[str, str]:
+    return {
+        "Event": "CoreShowChannel",
+        "Uniqueid": uniqueid,
+        "Channel": channel,
+        "Context": context,
+        "Extension": "s",
+        "Duration": "00:00:07",
+        "CallerIDNum": "0312345678",
+        "CallerIDName": "Caller",
+        **extra,
+    }

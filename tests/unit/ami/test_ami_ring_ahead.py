@@ -5,34 +5,16 @@ not confirm."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from ami_recording import Rig, enqueue, hangup, make_rig
+from ami_recording import Rig, channel_row, enqueue, hangup
 
-from acd.ami.runtime import Resynced
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import CallEnded, RingAgent
 from acd.core.events import AgentLoggedIn, PhoneBusyChanged
 
 CALL = "1700000000.1"
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[Rig]:
-    rig = make_rig()
-    await rig.runtime.start()
-    await rig.settle()
-    assert any(isinstance(event, Resynced) for event, _ in rig.seen)
-    for agent in ("1003", "1004"):
-        await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
-        rig.ami.contacts.append(
-            {"Event": "ContactList", "ObjectName": f"{agent};@h", "Status": "Reachable"}
-        )
-    await rig.settle()
-    yield rig
-    await rig.runtime.stop()
 
 
 def published(rig: Rig) -> str:
@@ -220,20 +202,6 @@ async def test_claims_are_withdrawn_when_the_service_stops(rig: Rig) -> None:
     await rig.runtime.stop()
     values = [a["Value"] for a in ami.named("Setvar") if a["Variable"] == "ACD_NEXT_support"]
     assert values[-1] == ""
-
-
-def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict[str, str]:
-    return {
-        "Event": "CoreShowChannel",
-        "Uniqueid": uniqueid,
-        "Channel": channel,
-        "Context": context,
-        "Extension": "s",
-        "Duration": "00:00:07",
-        "CallerIDNum": "0312345678",
-        "CallerIDName": "Caller",
-        **extra,
-    }
 
 
 @pytest.mark.parametrize("talking", [True, False], ids=["connected", "ringing"])

@@ -4,10 +4,9 @@ duplicated or out-of-order events leave one consistent outcome per call."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from ami_recording import Rig, enqueue, hangup, make_rig, originate_response
+from ami_recording import Rig, channel_row, enqueue, hangup, make_rig, originate_response
 
 from acd.ami.runtime import Resynced
 from acd.core.agent_state import AgentState
@@ -28,24 +27,6 @@ from acd.core.events import (
     ConfigReplaced,
 )
 from acd.core.specs import AgentSpec
-
-
-@pytest.fixture
-async def rig() -> AsyncIterator[Rig]:
-    rig = make_rig()
-    await rig.runtime.start()
-    await rig.settle()
-    assert any(isinstance(event, Resynced) for event, _ in rig.seen)
-    # Both phones register (what later resyncs will list).
-    for agent in ("1003", "1004"):
-        await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
-        rig.ami.contacts.append(
-            {"Event": "ContactList", "ObjectName": f"{agent};@h", "Status": "Reachable"}
-        )
-    await rig.settle()
-    assert rig.runtime.router.agent_view("1003", rig.clock[0]).reachable  # type: ignore[union-attr]
-    yield rig
-    await rig.runtime.stop()
 
 
 def state(rig: Rig, agent_id: str) -> AgentState:
@@ -196,20 +177,6 @@ async def test_hangup_caller_sends_the_caller_to_the_goodbye(rig: Rig) -> None:
         "s",
         "bye",
     )
-
-
-def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict[str, str]:
-    return {
-        "Event": "CoreShowChannel",
-        "Uniqueid": uniqueid,
-        "Channel": channel,
-        "Context": context,
-        "Extension": "s",
-        "Duration": "00:00:07",
-        "CallerIDNum": "0312345678",
-        "CallerIDName": "Caller",
-        **extra,
-    }
 
 
 async def relogin(rig: Rig) -> None:

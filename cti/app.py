@@ -181,9 +181,7 @@ def build_app(
         state=state,
         crm=crm,
         hub=hub,
-        tokens=TokenStore(
-            clock, token_ttl, persist_to=sessions_file, keep=getattr(authenticator, "knows", None)
-        ),
+        tokens=TokenStore(clock, token_ttl, persist_to=sessions_file, keep=authenticator.knows),
         clock=clock,
         allowed_origins=allowed_origins,
         pause_reasons=tuple(pause_reasons),

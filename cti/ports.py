@@ -53,6 +53,11 @@ class Authenticator(Protocol):
         Must compare in constant time and must not log the password."""
         ...
 
+    def knows(self, principal: Principal) -> bool:
+        """Whether this user still exists: a stored session of a removed user is dropped
+        when the sessions are read back after a restart."""
+        ...
+
 
 class CommandHandler(Protocol):
     async def agent_command(self, agent_id: str, command: AgentCommand) -> CommandResult:

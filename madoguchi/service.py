@@ -550,6 +550,9 @@ class _CurrentAuthenticator:
     def authenticate(self, role: Role, user_id: str, password: str) -> Principal | None:
         return self.inner.authenticate(role, user_id, password)
 
+    def knows(self, principal: Principal) -> bool:
+        return self.inner.knows(principal)
+
 
 def asterisk_pid(paths: Paths) -> int | None:
     from madoguchi.stack.runner import _read_pid

@@ -206,6 +206,28 @@ def test_stored_sessions_of_removed_users_are_dropped(tmp_path: Path) -> None:
     assert restarted.resolve(session.token) is None
 
 
+def test_the_services_authenticator_keeps_sessions_of_configured_users_only(
+    tmp_path: Path,
+) -> None:
+    """The service wraps the authenticator (a reload swaps the configuration inside): the
+    wrapper must answer ``knows`` too, or removed users' sessions would survive a restart."""
+    from madoguchi.service import _CurrentAuthenticator
+
+    file = tmp_path / "sessions.json"
+    store = TokenStore(lambda: 0.0, ttl=10, persist_to=file)
+    kept = store.issue(Principal("1001", Role.AGENT))
+    removed = store.issue(Principal("1002", Role.AGENT))
+    current = _CurrentAuthenticator(
+        StaticAuthenticator(
+            [Credential(Role.AGENT, "1001", "pw1001"), Credential(Role.AGENT, "1002", "pw1002")]
+        )
+    )
+    current.inner = StaticAuthenticator([Credential(Role.AGENT, "1001", "pw1001")])  # reload
+    restarted = TokenStore(lambda: 0.0, ttl=10, persist_to=file, keep=current.knows)
+    assert restarted.resolve(kept.token) == kept
+    assert restarted.resolve(removed.token) is None
+
+
 @pytest.mark.parametrize(
     "content", ["not json", "{}", '[{"sha256": "x"}]', '[{"sha256": "ab", "role": "god"}]']
 )

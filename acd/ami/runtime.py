@@ -817,8 +817,9 @@ class AcdRuntime:
         if adopted is not None and adopted in self._attempts:
             self._ring_of[key] = adopted  # still ringing since before the resync
             return
-        claim = self._claimed.pop(command.call_id, None)
+        claim = self._claimed.get(command.call_id)
         if claim is not None and claim.agent_id == command.agent_id:
+            del self._claimed[command.call_id]
             attempt = Attempt(f"{_UNBOUND_PREFIX}{claim.token}", command.call_id, command.agent_id)
             attempt.ahead = True
             self._attempts[attempt.channel_id] = attempt
@@ -826,8 +827,6 @@ class AcdRuntime:
             self._unbound[command.call_id] = attempt
             self._stats.rings_ahead += 1
             return  # the caller's Dial() rings it already
-        if claim is not None:
-            self._refuse_claim(command.call_id, claim.agent_id)
         channel_id = f"{self._id_prefix}-{next(self._ids)}"
         attempt = Attempt(channel_id, command.call_id, command.agent_id)
         self._attempts[channel_id] = attempt

@@ -10,7 +10,7 @@ from acd_it_helpers import Acd, wait_until
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
-from acd.core.commands import AgentStateChanged, CancelRing, Overflow, RingAgent
+from acd.core.commands import AgentStateChanged, CallEnded, CancelRing, Overflow, RingAgent
 from acd.core.events import AgentLoggedIn, ConfigReplaced
 from acd.core.specs import OverflowTarget
 from madoguchi.config.acd import agent_specs, queue_specs
@@ -22,6 +22,22 @@ pytestmark = pytest.mark.integration
 def reachable(acd: Acd, agent_id: str) -> bool:
     view = acd.runtime.router.agent_view(agent_id, time.monotonic())
     return view is not None and view.reachable
+
+
+async def overflowed_to_voicemail(acd: Acd, reason: str, within: float = 30) -> CallEnded:
+    """The one call so far ended in the queue's voicemail, for ``reason``, and the caller
+    is in VoiceMail() now."""
+    await wait_until("the call overflows", lambda: len(acd.endings()) == 1, within)
+    (ending,) = acd.endings()
+    assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
+    overflows = [c for c in acd.commands() if isinstance(c, Overflow)]
+    assert [(o.target.kind, o.reason) for o in overflows] == [("voicemail", reason)]
+    await wait_until(
+        "the caller is in the queue's voicemail",
+        lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
+        within=20,
+    )
+    return ending
 
 
 def caller(acd: Acd, name: str, **kwargs: object) -> CallerScript:
@@ -143,12 +159,7 @@ async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> Non
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
-    await wait_until("the call overflows", lambda: len(acd.endings()) == 1)
-    assert acd.endings()[0].outcome is CallOutcome.OVERFLOW_VOICEMAIL
-    await wait_until(
-        "the caller is in the queue's voicemail",
-        lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
-    )
+    await overflowed_to_voicemail(acd, "no_agents")
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
     assert len(acd.endings()) == 1
@@ -168,16 +179,7 @@ async def test_caller_pressing_2_at_the_announcement_leaves_a_message(acd: Acd) 
     )
     callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=90)
     try:
-        await wait_until("the caller chooses voicemail", lambda: len(acd.endings()) == 1, 60)
-        (ending,) = acd.endings()
-        assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
-        overflows = [c for c in acd.commands() if isinstance(c, Overflow)]
-        assert [(o.target.kind, o.reason) for o in overflows] == [("voicemail", "caller_request")]
-        await wait_until(
-            "the caller is in the queue's voicemail",
-            lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
-            within=20,
-        )
+        ending = await overflowed_to_voicemail(acd, "caller_request", within=60)
         await wait_until("callers exit", lambda: not callers.running(), within=30)
         assert callers.wait(5) == 0, callers.errors()
         assert acd.endings() == [ending]  # its hang-up in the mailbox changed nothing
@@ -231,15 +233,7 @@ async def test_a_full_queue_sends_the_next_caller_to_voicemail_at_once(acd: Acd)
             acd.workdir / "second",
             server=acd.pbx.server,
         )
-        await wait_until("the second caller is shed", lambda: len(acd.endings()) == 1)
-        (ending,) = acd.endings()
-        assert ending.outcome is CallOutcome.OVERFLOW_VOICEMAIL
-        overflows = [c for c in acd.commands() if isinstance(c, Overflow)]
-        assert [(o.target.kind, o.reason) for o in overflows] == [("voicemail", "queue_full")]
-        await wait_until(
-            "the second caller is in the queue's voicemail",
-            lambda: "VoiceMail" in acd.pbx.cli("core show channels verbose"),
-        )
+        await overflowed_to_voicemail(acd, "queue_full")
         await wait_until("callers exit", lambda: not first.running() and not second.running())
         assert first.wait(5) == 0, first.errors()
         assert second.wait(5) == 0, second.errors()

@@ -4,10 +4,11 @@ not confirm."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
-from ami_recording import Rig, channel_row, enqueue, hangup
+from ami_recording import Rig, channel_row, enqueue, hangup, make_rig
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
@@ -252,3 +253,26 @@ async def test_a_restarted_service_finds_a_ring_ahead_call_and_keeps_it(
         await rig.settle()
         (ending,) = rig.of(CallEnded)
         assert ending.outcome is CallOutcome.ABANDONED_RINGING
+
+
+async def test_a_claim_is_renewed_before_it_expires_on_a_quiet_system() -> None:
+    wall = [time.time()]
+    rig = make_rig(ping_interval=0.01)
+    rig.runtime._wall_clock = lambda: wall[0]
+    await rig.runtime.start()
+    try:
+        await rig.settle()
+        await rig.ami.emit({"Event": "ContactStatus", "AOR": "1003", "ContactStatus": "Reachable"})
+        rig.runtime.submit(AgentLoggedIn("1003"))
+        await rig.settle()
+        first = published(rig)
+        wall[0] += 16  # less than CLAIM_REFRESH_S left: the watchdog's next turn renews it
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if published(rig) != first:
+                break
+        agent, _, until, token = published(rig).split(":")
+        assert agent == "1003" and int(until) == int(wall[0]) + 30
+        assert token != first.split(":")[3]
+    finally:
+        await rig.runtime.stop()

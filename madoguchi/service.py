@@ -39,6 +39,7 @@ from db.crm import CrmRepository
 from db.history import recent_calls
 from db.import_customers import CustomerImportError, seed_if_empty
 from db.migrate import migrate
+from db.pool import create_pool
 from db.retention import purge
 from db.writer import DurableWriter
 from ivr.calendar import load_calendar
@@ -106,8 +107,7 @@ class Service:
         )
         self.writer = DurableWriter(self.dsn, spool)
         await self.writer.start()
-        # min_size=0: the service starts (and calls flow) while PostgreSQL is down.
-        self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=10, timeout=3)
+        self.pool = await create_pool(self.dsn)
         self._spawn(self._migrate_when_reachable())
         self.crm = CrmRepository(self.pool)
 

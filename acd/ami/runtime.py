@@ -13,12 +13,13 @@ each attempt reports at most one answer and one failure or completion.
 
 Ring ahead: for every queue with nobody waiting, the runtime publishes the agent the next
 caller would be rung (``Router.next_agent``) as a global variable, ``ACD_NEXT_<queue>``. The
-waiting context takes it under a lock as the caller arrives, names it in ``AcdEnqueue`` and
-dials that agent at once from the caller's own channel: no round trip to the service and no
-Originate before the agent's phone rings. The router still decides: the arrival is handled
-as always, and a ring it does not confirm (the agent paused a moment earlier, say) is hung
-up and the caller waits as usual. Such a leg is known by its Linkedid (the caller) or its
-DialBegin; answer, hold, transfer and hang-up then work as for an originated leg.
+waiting context takes it as the caller arrives (one caller per claim, DIALPLAN_NOTES.md),
+names it in ``AcdEnqueue`` and dials that agent at once from the caller's own channel: no
+round trip to the service and no Originate before the agent's phone rings. The router
+still decides: the arrival is handled as always, and a ring it does not confirm (the agent
+paused a moment earlier, say) is hung up and the caller waits as usual. Such a leg is
+known by its Linkedid (the caller) or its DialBegin; answer, hold, transfer and hang-up
+then work as for an originated leg.
 
 Resilience: on every AMI login Asterisk sends FullyBooted (also after its own restart); the
 runtime then resyncs from CoreShowChannels and PJSIPShowContacts and rebuilds the router with
@@ -631,9 +632,10 @@ class AcdRuntime:
                     log.warning("caller %s: %s", fact.uniqueid, problem)
                 self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
                 claim = fact.claim
-                if claim is not None:
+                if claim is not None or fact.emptied_claim:
                     # The dialplan emptied the variable: write it again whatever it held.
                     self._published.pop(fact.queue, None)
+                if claim is not None:
                     self._claimed[fact.uniqueid] = claim
                 commands = self._handle(fact.to_event())
                 if claim is not None and not any(

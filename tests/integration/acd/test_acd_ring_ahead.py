@@ -4,11 +4,12 @@ rings nobody in the end."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import AMI_PORT, Acd, wait_until
 
 from acd.ami.runtime import Resynced
 from acd.core.call_state import CallOutcome, CallState
@@ -44,18 +45,53 @@ async def test_an_empty_queue_rings_the_published_agent_from_the_callers_channel
     assert callers.wait(5) == 0, callers.errors()
 
 
-@pytest.mark.parametrize("expired", [False, True], ids=["not_confirmed", "expired"])
+async def hold_a_channel_in_the_claims_group(acd: Acd, token: str) -> str:
+    """A channel that took claim ``token`` in the same instant: a Local channel waiting in
+    madoguchi-hold, joined to the claim's GROUP as the waiting context joins a taker."""
+    ami = acd.pbx.config.service.ami
+    reader, writer = await asyncio.open_connection(ami.host, AMI_PORT)
+    try:
+        await reader.readline()  # banner
+        writer.write(
+            f"Action: Login\r\nUsername: {ami.user}\r\nSecret: {ami.secret}\r\n"
+            "Events: off\r\n\r\n"
+            "Action: Originate\r\nChannel: Local/agent@madoguchi-hold\r\n"
+            "Application: Wait\r\nData: 60\r\nAsync: true\r\n\r\n".encode()
+        )
+        await writer.drain()
+        names: list[str] = []
+
+        def up() -> bool:
+            out = acd.pbx.cli("core show channels concise")
+            names[:] = re.findall(r"^(Local/agent@madoguchi-hold-[^!;]+;1)!", out, re.M)
+            return bool(names)
+
+        await wait_until("the Local channel is up", up, within=10)
+    finally:
+        writer.close()
+    acd.pbx.cli(f"dialplan set chanvar {names[0]} GROUP(acd-claim) {token}")
+    out = acd.pbx.cli("group show channels")
+    assert re.search(rf"^{re.escape(names[0])}\s+{token}\s+acd-claim", out, re.M), out
+    return names[0]
+
+
+@pytest.mark.parametrize("case", ["not_confirmed", "expired", "taken"])
 async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
-    acd: Acd, expired: bool
+    acd: Acd, case: str
 ) -> None:
-    chosen = acd.agent("1003", 41413 + 10 * expired, talk_ms=1000)
-    other = acd.agent("1004", 41414 + 10 * expired, mode="ignore")
+    port = 41413 + 10 * ["not_confirmed", "expired", "taken"].index(case)
+    chosen = acd.agent("1003", port, talk_ms=1000)
+    other = acd.agent("1004", port + 1, mode="ignore")
     acd.runtime.submit(AgentLoggedIn("1003"))  # 1004's phone is registered, 1004 logged out
     await acd.reachable("1003", "1004")
     await wait_until("1003 published", lambda: published(acd).startswith("1003:"), within=10)
+    holder = ""
+    if case == "taken":
+        # Another caller read the same claim in the same instant and is in its group.
+        holder = await hold_a_channel_in_the_claims_group(acd, "beef")
     # What a race leaves behind (1004 published, then taken by another call or paused) or
     # a claim past its time: written straight into Asterisk, unknown to the runtime.
-    until = int(time.time()) + (-5 if expired else 30)
+    until = int(time.time()) + (-5 if case == "expired" else 30)
     acd.pbx.cli(f"dialplan set global ACD_NEXT_support 1004:17:{until}:beef")
     script = CallerScript(number="200", caller_name="Raced")
     callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
@@ -67,14 +103,19 @@ async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
     assert status["originates"] == 1  # the router's choice, rung as usual
     assert chosen.uas is not None and len(chosen.uas.invites()) == 1
     assert other.uas is not None
-    if expired:
-        assert status["rings_ahead_refused"] == 0
-        assert other.uas.invites() == []  # a claim past its time is never dialled
-    else:
+    if case == "not_confirmed":
         assert status["rings_ahead_refused"] == 1
         assert len(other.uas.invites()) == 1  # rang, and was hung up
+    else:
+        # A claim past its time, or one another caller holds, is never dialled; the caller
+        # said it emptied the variable, so the runtime wrote it again.
+        assert status["rings_ahead_refused"] == 0
+        assert other.uas.invites() == []
+        assert "beef" not in published(acd)
     await wait_until("callers exit", lambda: not callers.running())
     assert callers.wait(5) == 0, callers.errors()
+    if holder:
+        acd.pbx.cli(f"channel request hangup {holder}")
     await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)
 
 

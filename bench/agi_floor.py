@@ -3,7 +3,8 @@
     python -m bench.agi_floor --port 15062 --agents 2002,2003,...
 
 A FastAGI server that does no routing work at all. Each caller's AGI session (number 7001
-in context madoguchi-bench) sends the queue-entry UserEvent ``AcdEnqueue`` through the
+in context madoguchi-bench) stamps queue entry on the channel (``STRFTIME``, as
+madoguchi-wait does) and sends the queue-entry UserEvent ``AcdEnqueue`` through the
 session itself, and the moment Asterisk confirms it, sends ``Dial`` to the next free agent
 (round robin). Nothing is looked up, recorded or pushed to a desktop, and the session is
 already open when the caller enters the queue. So queue entry -> agent INVITE here is only
@@ -20,7 +21,10 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import re
 
+STAMP = "GET FULL VARIABLE ${STRFTIME(,,%s.%6q)}"
+STAMP_REPLY = re.compile(r"200 result=1 \(([0-9]+\.[0-9]+)\)")
 WAIT_FOR_AGENT_S = 10.0  # a caller finding every agent busy waits this long, then hangs up
 RING_S = 15
 
@@ -62,8 +66,13 @@ class Floor:
                 env[key.strip()] = value.strip()
             if not env.get("agi_uniqueid"):
                 return
-            # Queue entry, stamped by Asterisk (the same event (c) and (d) emit).
-            if not await _command(reader, writer, 'EXEC UserEvent "AcdEnqueue,Queue: floor"'):
+            # Queue entry: the caller's channel stamps it (as madoguchi-wait does) and the
+            # same UserEvent as (c) and (d) reports it to the decision.
+            entered = _value(await _command(reader, writer, STAMP))
+            if entered is None:
+                return
+            enqueue = f'EXEC UserEvent "AcdEnqueue,Queue: floor,Entered: {entered}"'
+            if await _command(reader, writer, enqueue) is None:
                 return
             agent = await self._take()
             if agent is None:
@@ -77,18 +86,26 @@ class Floor:
                 await writer.wait_closed()
 
 
-async def _command(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str) -> bool:
-    """Sends one AGI command; True when Asterisk answered 200 (a hang-up ends the session)."""
+async def _command(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str
+) -> str | None:
+    """Sends one AGI command; Asterisk's 200 reply, or None (a hang-up ends the session)."""
     writer.write(line.encode() + b"\n")
     await writer.drain()
     while True:
         reply = await reader.readline()
         if not reply:
-            return False
+            return None
         if reply.startswith(b"200"):
-            return True
+            return reply.decode(errors="replace").strip()
         if not reply.startswith(b"HANGUP"):
-            return False
+            return None
+
+
+def _value(reply: str | None) -> str | None:
+    """The value of a ``200 result=1 (value)`` reply."""
+    match = STAMP_REPLY.fullmatch(reply or "")
+    return match.group(1) if match else None
 
 
 async def main(port: int, agents: list[str]) -> None:

@@ -17,8 +17,7 @@ its namespace, see DESIGN.md), one after the other. Callers are SIPp processes o
 process and one port each, registered with digest auth. Each agent rings 20 ms, answers,
 talks 100 ms and hangs up; callers send no media.
 
-* (a) number `8<ext>`: `Answer()`, UserEvent `BenchEntry`, `Dial(PJSIP/<ext>)` to one
-  agent: the ceiling.
+* (a) number `8<ext>`: `Answer()`, `Dial(PJSIP/<ext>)` to one agent: the ceiling.
 * (b) number `7000`: `Answer()`, `Queue(baseline)`: app_queue, strategy `leastrecent`,
   every bench agent a member, `wrapuptime = 0`, `ringinuse = no`: the incumbent.
 * (c) number `200`: `Answer()`, then `madoguchi-wait`: with nobody waiting the caller takes
@@ -29,9 +28,9 @@ talks 100 ms and hangs up; callers send no media.
 * (d) number `100`: the demo IVR over FastAGI (prompts, menu key 2, `#` skips the account
   entry, CRM look-up), then as (c).
 * (e) number `7001`, the floor of any decision made outside Asterisk (latency run only):
-  `bench/agi_floor.py`, a FastAGI server that does no routing work, sends the
-  `AcdEnqueue` UserEvent through the caller's already open AGI session and, the moment
-  Asterisk confirms it, `Dial()` to the next free agent. No look-up, record or pop: only
+  `bench/agi_floor.py`, a FastAGI server that does no routing work, stamps queue entry
+  and sends the `AcdEnqueue` UserEvent through the caller's already open AGI session and,
+  the moment Asterisk confirms it, `Dial()` to the next free agent. No look-up, record or pop: only
   the one round trip every out-of-process ACD pays (AMI or AGI, Python or not) plus
   Asterisk's own Dial. app_queue decides inside Asterisk and pays none.
 
@@ -48,13 +47,17 @@ over the CTI websocket.
   between the last good and the failed one. `offered` in the JSON is the rate SIPp
   really achieved (from its own send stamps).
 * **queue entry → agent INVITE** (p50 / p99, one figure per call), at a fixed moderate
-  rate. Each caller has a unique number. Queue entry is the Asterisk event `Timestamp`
-  (AMI, `timestampevents = yes`) for that caller number: (b) `MusicOnHoldStart` (app_queue
-  starts the hold music right after the caller joins; `QueueCallerJoin` is in a class the
-  least-privilege AMI user cannot read), (c)/(d)/(e) the `AcdEnqueue` UserEvent, (a) the
-  UserEvent `BenchEntry` right before its `Dial()` (no queue: what a `Dial()` from the
-  dialplan costs, channel request included, the floor of any ring from the dialplan). All
-  fixed-rate runs of a phase come before its stepped searches, so no set-up is timed on an
+  rate. Each caller has a unique number. Queue entry is stamped by the caller's own
+  channel (`STRFTIME` to the microsecond) in the dialplan line that hands it to the queue:
+  (b) the line before `Queue()`, (c)/(d) the first line of `madoguchi-wait` (`ACD_ENTERED`,
+  sent as `Entered` in `AcdEnqueue`), (a) the line before its `Dial()` (no queue: what a
+  `Dial()` from the dialplan costs, channel request included), (e) the AGI session's first
+  command. Each set-up's own queue work is inside the figure: app_queue's join, queue log
+  and hold music, madoguchi's claim and UserEvent. (Until 2026-11-23 queue entry was the
+  AMI `Timestamp` of `MusicOnHoldStart` for (b) and of `AcdEnqueue` for the others: the
+  manager stamps an event when it writes it, after the stasis hop and after part of each
+  set-up's queue work, sometimes even after the INVITE. The JSON keeps that figure as
+  `event_to_invite`.) All fixed-rate runs of a phase come before its stepped searches, so no set-up is timed on an
   Asterisk still busy with the remains of overload steps, and each starts with 2 s of
   unmeasured calls at the same rate (app_queue's freshly added members otherwise make a
   caller or two wait a whole retry, 1 s, for a device state). The agent side is

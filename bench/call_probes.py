@@ -1,8 +1,9 @@
 """What the call benchmarks observe besides SIPp: AMI event times, /proc, CTI desktops.
 
 * `AmiRecorder` logs in with the service's least-privilege AMI user (classes call and
-  user) and keeps, per caller number, the Asterisk `Timestamp` of the events that mark a
-  caller entering the queue (UserEvent AcdEnqueue or BenchEntry, MusicOnHoldStart).
+  user) and keeps, per caller number, when the caller entered the queue as its own channel
+  stamped it (``Entered`` of UserEvent AcdEnqueue, ``At`` of BenchEntered), and the AMI
+  `Timestamp` of AcdEnqueue and MusicOnHoldStart (the manager's time of writing the event).
 * `ProcSampler` reads utime+stime and VmRSS of a pid from /proc.
 * `Desktops` logs every bench agent into the CTI websocket, makes it ready, and stamps
   each `call.offered` (the screen pop) on receipt, per caller number.
@@ -22,8 +23,8 @@ from typing import Any
 
 import aiohttp
 
-# (c)/(d)/(e) enter the queue with AcdEnqueue; (a) stamps BenchEntry right before its Dial().
-QUEUE_ENTRY_EVENTS = frozenset({"AcdEnqueue", "BenchEntry"})
+# The channel's own stamp of queue entry: (c)/(d)/(e) in AcdEnqueue, (a)/(b) in BenchEntered.
+ENTRY_STAMPS = {"AcdEnqueue": "Entered", "BenchEntered": "At"}
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -34,7 +35,9 @@ class AmiRecorder:
     WANTED = frozenset({"UserEvent", "MusicOnHoldStart"})
 
     def __init__(self) -> None:
-        self.times: dict[str, dict[str, float]] = {name: {} for name in self.WANTED}
+        # AMI Timestamp per event (a UserEvent by its name), then per caller number.
+        self.times: dict[str, dict[str, float]] = {}
+        self.entered: dict[str, float] = {}
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,13 +81,19 @@ class AmiRecorder:
                 event = msg.get("Event")
                 if event not in self.WANTED:
                     continue
-                if event == "UserEvent" and msg.get("UserEvent") not in QUEUE_ENTRY_EVENTS:
-                    continue
+                number = msg.get("CallerIDNum", "")
+                if event == "UserEvent":
+                    event = msg.get("UserEvent", "")
+                    stamp = ENTRY_STAMPS.get(event)
+                    if stamp is None:
+                        continue
+                    with contextlib.suppress(ValueError):
+                        self.entered.setdefault(number, float(msg.get(stamp, "")))
                 try:
                     at = float(msg.get("Timestamp", ""))
                 except ValueError:
                     at = time.time()
-                self.times[event].setdefault(msg.get("CallerIDNum", ""), at)
+                self.times.setdefault(event, {}).setdefault(number, at)
 
     async def close(self) -> None:
         if self._task is not None:

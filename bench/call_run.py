@@ -11,12 +11,15 @@ completed as scripted (answered, reached an agent, agent hung up) within the cal
 bound. The search stops at the first step with a failed call, then tries one rate half
 way between the last good and the failed rate.
 
-Fixed-rate run: queue entry -> agent INVITE per call. Queue entry is the Asterisk event
-`Timestamp` (AMI) for the caller's number: (b) MusicOnHoldStart (app_queue starts the
-hold music right after joining; QueueCallerJoin is not readable by the least-privilege
-AMI user), (c)/(d)/(e) the AcdEnqueue UserEvent, (a) the UserEvent BenchEntry right
-before its Dial() (no queue: what a Dial() from the dialplan costs). The agent side is
-the SIPp UAS's gettimeofday on INVITE receipt, same clock.
+Fixed-rate run: queue entry -> agent INVITE per call. Queue entry is stamped by the
+caller's own channel, in microseconds, in the dialplan line that hands it to the queue:
+(c)/(d) the first line of madoguchi-wait (ACD_ENTERED, reported in AcdEnqueue), (b) the
+line before Queue(), (a) the line before Dial() (no queue: what a Dial() from the
+dialplan costs), (e) the AGI session's first command (BENCH_ENTERED reported by a
+UserEvent when the call is over). The agent side is the SIPp UAS's gettimeofday on INVITE
+receipt, same clock. For comparison the run also times from the AMI `Timestamp` of an
+event ((b) MusicOnHoldStart, (c)/(d)/(e) AcdEnqueue), the method of the runs before
+2026-11-23: the manager stamps an event when it writes it, after the stasis hop.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class Setup:
     label: str
     number: str
     madoguchi: bool
-    entry_event: str  # AMI event that marks the caller entering the queue
+    entry_event: str | None  # AMI event (by its Timestamp) near queue entry: comparison only
     bye_timeout_ms: int  # from answer to the far end's BYE: longer = a failed call
     dtmf: tuple[Digits, ...] = ()
     search: bool = True  # False: the fixed-rate latency run only
@@ -58,24 +61,24 @@ WARMUP_S = 2.0  # seconds of unmeasured calls before each fixed-rate run
 
 def setups(first_agent: str) -> dict[str, Setup]:
     return {
-        "a": Setup("a", "plain Dial() to one agent", f"8{first_agent}", False, "UserEvent", 5000),
+        "a": Setup("a", "plain Dial() to one agent", f"8{first_agent}", False, None, 5000),
         "b": Setup("b", "Asterisk Queue() leastrecent", "7000", False, "MusicOnHoldStart", 5000),
         "e": Setup(
             "e",
             "floor: outside decision doing nothing (FastAGI)",
             "7001",
             False,
-            "UserEvent",
+            "AcdEnqueue",
             5000,
             search=False,
         ),
-        "c": Setup("c", "madoguchi ACD (number 200)", "200", True, "UserEvent", 5000),
+        "c": Setup("c", "madoguchi ACD (number 200)", "200", True, "AcdEnqueue", 5000),
         "d": Setup(
             "d",
             "madoguchi IVR+DTMF+ACD (number 100)",
             "100",
             True,
-            "UserEvent",
+            "AcdEnqueue",
             30000,
             (Digits(1500, "2"), Digits(800, "#")),
         ),
@@ -317,17 +320,22 @@ class CallBench:
             for number, at in (await asyncio.to_thread(agent.invites)).items():
                 if number.startswith(prefix):
                     invites.setdefault(number, at)
-        entries = {
-            n: t for n, t in recorder.times[setup.entry_event].items() if n.startswith(prefix)
-        }
-        waits = [invites[n] - t for n, t in entries.items() if n in invites]
+
+        def waits(entries: dict[str, float]) -> list[float]:
+            return [
+                invites[n] - t for n, t in entries.items() if n.startswith(prefix) and n in invites
+            ]
+
+        entered = waits(recorder.entered)
         out: dict[str, Any] = {
             "rate": rate,
             "step": step.as_dict(),
-            "entry_event": setup.entry_event,
-            "queue_to_invite": summary_ms(waits),
-            "unmatched": step.calls - len(waits),
+            "queue_to_invite": summary_ms(entered),
+            "unmatched": step.calls - len(entered),
         }
+        if setup.entry_event is not None:
+            out["entry_event"] = setup.entry_event
+            out["event_to_invite"] = summary_ms(waits(recorder.times.get(setup.entry_event, {})))
         if setup.madoguchi and self.desktops is not None:
             pops = {n: t for n, t in self.desktops.offered.items() if n.startswith(prefix)}
             # Signed: negative when the pop arrived before the phone rang (as designed).
@@ -353,6 +361,11 @@ class CallBench:
         self.progress(
             f"  ({setup.key}) queue entry -> INVITE: {result['latency']['queue_to_invite']}"
         )
+        if "event_to_invite" in result["latency"]:
+            self.progress(
+                f"  ({setup.key}) AMI {setup.entry_event} Timestamp -> INVITE: "
+                f"{result['latency']['event_to_invite']}"
+            )
         if "ring_to_pop" in result["latency"]:
             self.progress(f"  ({setup.key}) ring -> screen pop: {result['latency']['ring_to_pop']}")
         if not setup.search:

@@ -69,6 +69,9 @@ def test_quick_bench_measures_each_setup_and_writes_the_report(tmp_path: Path) -
             assert setup["latency"]["step"]["held"], setup["latency"]["step"]
         latency = setup["latency"]["queue_to_invite"]
         assert latency is not None and latency["n"] > 0, setup["latency"]
+        # Every call stamped by its own channel, and always before its agent's INVITE.
+        assert setup["latency"]["unmatched"] == 0, setup["latency"]
+        assert latency["min_ms"] > 0, setup["latency"]
         assert f"({key}) " in out
     service = report["setups"]["c"]["latency"]["step"]["procs"]["service"]
     assert service["rss_mb_max"] > 0

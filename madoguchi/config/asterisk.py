@@ -241,7 +241,9 @@ def _manager_users(config: Config, guard: _Guard) -> str:
             # Only the events the ACD reads (acd/ami/convert.py) and the two the benchmark
             # times callers by: a fraction of what the classes carry, so a burst of calls
             # cannot swamp the service's event path. (Action responses are not filtered.)
-            *(f"eventfilter=Event: {name}" for name in AMI_EVENTS),
+            # Matched by name (a hash look-up), not the legacy regex over every event's
+            # whole text, which Asterisk ran once per filter, event and session.
+            *(f"eventfilter(action(include),name({name})) =" for name in AMI_EVENTS),
             "",
         ]
     )

@@ -38,9 +38,9 @@ FULL = {
     "rates": (10, 20, 30, 40, 60, 80, 100, 150, 200, 300),
     "step_s": 10.0,
     "fixed_rate": 20,
-    "fixed_s": 15.0,
+    "fixed_s": 30.0,
     "refine": True,
-    "budget_s": 630.0,
+    "budget_s": 700.0,
     "agents": 24,
 }
 QUICK = {

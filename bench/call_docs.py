@@ -57,8 +57,9 @@ over the CTI websocket.
   AMI `Timestamp` of `MusicOnHoldStart` for (b) and of `AcdEnqueue` for the others: the
   manager stamps an event when it writes it, after the stasis hop and after part of each
   set-up's queue work, sometimes even after the INVITE. The JSON keeps that figure as
-  `event_to_invite`.) All fixed-rate runs of a phase come before its stepped searches, so no set-up is timed on an
-  Asterisk still busy with the remains of overload steps, and each starts with 2 s of
+  `event_to_invite`.) All fixed-rate runs of a phase come before its stepped searches, so
+  no set-up is timed on an Asterisk still busy with the remains of overload steps, and each
+  starts with 2 s of
   unmeasured calls at the same rate (app_queue's freshly added members otherwise make a
   caller or two wait a whole retry, 1 s, for a device state). The agent side is
   the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall

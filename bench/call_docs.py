@@ -96,19 +96,23 @@ over the CTI websocket.
   and does not wait for them.
 * Queue entry to INVITE: app_queue decides inside Asterisk after the caller joins; the
   floor (e) shows what one round trip to a decision outside Asterisk costs after the
-  caller arrives (in five runs on 2026-11-22 its p50 was 0.37-0.57 ms above app_queue's
-  every time, its p99 above in four). Ring ahead takes that round trip out of the
-  caller's path: the ACD decides before the caller arrives and the caller's own channel
-  dials (the claim is read in the dialplan lines just before the `AcdEnqueue` UserEvent,
-  a few dialplan steps outside the measured interval). The router still routes the
-  arrival afterwards and confirms the ring. What is left is the `Dial()` itself, which
-  (a) shows alone: the channel request (a PJSIP session and its RTP socket) before the
-  INVITE is most of it, and app_queue pays the same inside its own ring. On this 2-core
-  machine the service's own work on the same arrival (routing, record, pop, the next
-  claim) runs at the very moment Asterisk builds that channel, which is where (c) loses
-  to a bare `Dial()` and to app_queue. Before ring ahead (2026-11-22) (c) paid the round
-  trip, the routing, the record, the pop written first and an AMI Originate: p50 3.2 ms,
-  p99 5-7 ms.
+  caller arrives. Ring ahead takes that round trip out of the caller's path: the ACD
+  decides before the caller arrives and the caller's own channel dials; the router still
+  routes the arrival afterwards and confirms the ring. Where (c)'s time goes, from stamps
+  at three points of `madoguchi-wait` (diagnostic runs of 2026-11-23, 20 calls/s): entry
+  to the `AcdEnqueue` UserEvent p50 0.21 ms (the claim's dialplan steps, one fewer since),
+  UserEvent to `Dial()` 0.04 ms, `Dial()` to INVITE p50 1.40 / p99 2.86 ms. That last part
+  is the channel request (a PJSIP session and its RTP socket), which app_queue pays inside
+  its own ring too; without `m` or without the UserEvent it was the same. What makes it
+  slower than in (a) is the service running beside Asterisk on 2 cores: (a) measured
+  again with the service up (receiving nothing but these calls' AMI events) went from
+  p50 1.28 / p99 2.13 to 1.47 / 3.32 ms. Deferring the service's own work on a ring-ahead
+  arrival by 4 ms, or renicing it, gave no gain beyond the run-to-run spread and was not
+  kept. Two changes of 2026-11-23 are in these figures: the claim was taken under
+  `LOCK()`, whose autoservice cost each caller ~11 ms (p50 13.1 ms with it, 1.7 ms
+  without), and queue entry was an AMI `Timestamp`, which hid both (see "What is
+  measured"). Before ring ahead (2026-11-22) (c) paid the round trip, the routing, the
+  record, the pop written first and an AMI Originate: p50 3.2 ms, p99 5-7 ms (AMI stamps).
 * Ring to screen pop: an Originated ring waits for the pop (negative figures); a ring
   ahead does not, yet the pop often still wins because the service handles the
   `AcdEnqueue` while Asterisk is still building the agent's channel.

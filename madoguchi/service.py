@@ -123,6 +123,7 @@ class Service:
             agents=agents,
             clock=self.clock,
             transfer_allowed=self._transfer_allowed,
+            ring_ahead_yield=s.ami.ring_ahead_yield_ms / 1000,
         )
 
         self.hub = Hub(clock=self.clock)

@@ -154,6 +154,17 @@ class AmiConnection(Manager):  # type: ignore[misc]  # panoramisk has no type hi
         if transport is not None and not self._closed:
             transport.abort()
 
+    def pause_reading(self) -> None:
+        """Stop reading AMI for a moment; Asterisk's events wait in the socket, in order."""
+        transport = getattr(self.protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        transport = getattr(self.protocol, "transport", None)
+        if transport is not None and not transport.is_closing() and not transport.is_reading():
+            transport.resume_reading()
+
     def use_credentials(self, username: str, secret: str) -> None:
         """The next (re)login uses these (panoramisk reads them from its config)."""
         self.config["username"] = username

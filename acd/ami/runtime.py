@@ -98,6 +98,11 @@ RING_AHEAD_VARIABLE = "ACD_NEXT_"  # + queue name: the global [madoguchi-wait] t
 CLAIM_VALID_S = 30  # a published claim expires (a stopped service leaves none that rings)
 CLAIM_REFRESH_S = 15  # republished when less than this is left
 CLAIM_RING_MARGIN_S = 2  # the dialplan's Dial() outlasts the router's ring timeout
+# A yield to Asterisk after a ring ahead (see ``_yield_to_asterisk``) at most once in this
+# many times its own length, and not with more events than one call's waiting: under load
+# the service never gives its time away.
+YIELD_SPACING = 5
+YIELD_BACKLOG = 8
 _UNBOUND_PREFIX = "claim-"  # an attempt's id until its leg is seen
 _REFUSED_LIMIT = 1_000
 _DIAL_NUMBER = re.compile(r"[0-9*#+]{1,32}")
@@ -137,6 +142,10 @@ class Connection(Protocol):
     def send_action(self, action: dict[str, str]) -> asyncio.Future[Any]: ...
 
     def drop(self) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -221,6 +230,7 @@ class AcdRuntime:
         connection_factory: ConnectionFactory | None = None,
         ring_ahead: bool = True,
         wall_clock: Callable[[], float] = time.time,
+        ring_ahead_yield: float = 0.0,
     ) -> None:
         self._settings = AmiSettings(host=host, port=port, user=username, secret=secret)
         self._router = router
@@ -258,6 +268,8 @@ class AcdRuntime:
         self._login_resync_pending = False
         self._resync_failures = 0
         self._ring_ahead = ring_ahead
+        self._ring_ahead_yield = ring_ahead_yield  # seconds; 0: never
+        self._yielded_at = float("-inf")  # loop time the last yield began
         self._wall_clock = wall_clock  # claim expiry is compared with Asterisk's ${EPOCH}
         self._claim_prefix = secrets.token_hex(3)
         self._claim_ids = itertools.count(1)
@@ -587,6 +599,8 @@ class AcdRuntime:
                     self._on_originate(item.result)
                 else:
                     assert isinstance(item, Mapping)
+                    if self._yields_before(item):
+                        await self._yield_to_asterisk()
                     await self._on_message(item)
             except asyncio.CancelledError:
                 raise
@@ -928,6 +942,36 @@ class AcdRuntime:
         self._fire({"Action": "Hangup", "Channel": self._leg(attempt), "Cause": "16"})
 
     # ---- ring ahead ---------------------------------------------------------------------
+
+    def _yields_before(self, message: Mapping[str, object]) -> bool:
+        """A caller rings a claimed agent by itself and little else waits for the service
+        (the agent leg's first events often do already)."""
+        if self._ring_ahead_yield <= 0 or self._queue.qsize() > YIELD_BACKLOG:
+            return False
+        if cv.header(message, "UserEvent") != cv.ENQUEUE_USEREVENT:
+            return False
+        if not cv.header(message, "Claim"):
+            return False
+        now = asyncio.get_running_loop().time()
+        return now - self._yielded_at >= self._ring_ahead_yield * YIELD_SPACING
+
+    async def _yield_to_asterisk(self) -> None:
+        """Step aside while Asterisk builds the ring-ahead call (a PJSIP session, its RTP
+        socket, the INVITE): on a small host everything the service does for the arrival
+        (reading AMI, routing, the record, the screen pop, the next claim) competes with it
+        for the same cores, and none of it is urgent, the agent's phone already rings. AMI
+        reading pauses too (parsing the leg's events is work as well); Asterisk's events
+        wait in the socket, in order. Measured on 2 cores: the p99 from queue entry to the
+        INVITE falls from ~4 to ~2.4 ms, the pop arrives ~4 ms later (bench/)."""
+        manager = self._manager
+        self._yielded_at = asyncio.get_running_loop().time()
+        if manager is not None:
+            manager.pause_reading()
+        try:
+            await asyncio.sleep(self._ring_ahead_yield)
+        finally:
+            if manager is not None:
+                manager.resume_reading()
 
     def _publish_claims(self) -> None:
         """Offer each queue's next agent to the dialplan (``ACD_NEXT_<queue>``), or nobody;

@@ -19,6 +19,7 @@ RESTART_KEYS = frozenset(
         "sip.port",
         "ami.host",
         "ami.port",
+        "ami.ring_ahead_yield_ms",
         "fastagi.host",
         "fastagi.port",
         "fastagi.allowed_peers",

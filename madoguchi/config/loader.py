@@ -142,6 +142,9 @@ def read_service(t: Table) -> ServiceConfig:
             pattern_hint="letters, digits, _ . - (max 64)",
         ),
         secret=ami_t.string("secret", "", asterisk_safe=True, secret=True),
+        ring_ahead_yield_ms=ami_t.integer(
+            "ring_ahead_yield_ms", _DEFAULT_AMI.ring_ahead_yield_ms, minimum=0, maximum=50
+        ),
     )
     if not ami.secret and not _reported(ami_t, "secret"):
         ami_t.problem(

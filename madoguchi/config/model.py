@@ -44,6 +44,9 @@ class AmiConfig:
     port: int = 5038
     user: str = "madoguchi"
     secret: str = field(default="", repr=False)
+    # After a caller starts ringing a claimed agent (ring ahead), the ACD steps aside this
+    # long so Asterisk has the cores to build the call (0 = never); see acd/ami/runtime.py.
+    ring_ahead_yield_ms: int = 4
 
 
 @dataclass(frozen=True, slots=True)

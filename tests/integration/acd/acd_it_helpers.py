@@ -139,6 +139,7 @@ def new_runtime(pbx: Pbx, seen: list[tuple[ListenerEvent, tuple[Command, ...]]])
         clock=time.monotonic,
         backoff=Backoff(first=0.2, limit=2.0),
         action_timeout=5.0,
+        ring_ahead_yield=ami.ring_ahead_yield_ms / 1000,  # as the service runs it
     )
     runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))
     return runtime

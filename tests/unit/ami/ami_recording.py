@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acd.ami.connection import AmiSettings, Backoff
-from acd.ami.runtime import AcdRuntime
+from acd.ami.runtime import AcdRuntime, Resynced
 from acd.core.commands import Command
 from acd.core.router import Router
 from acd.core.specs import AgentSpec, QueueSpec
@@ -33,6 +33,8 @@ class RecordingConnection:
     answer_pings: bool = True
     drops: int = 0
     credentials: tuple[str, str] | None = None
+    paused: bool = False
+    pauses: int = 0
 
     @property
     def usable(self) -> bool:
@@ -51,6 +53,14 @@ class RecordingConnection:
 
     def use_credentials(self, username: str, secret: str) -> None:
         self.credentials = (username, secret)
+
+    def pause_reading(self) -> None:
+        assert not self.paused, "paused twice"
+        self.paused = True
+        self.pauses += 1
+
+    def resume_reading(self) -> None:
+        self.paused = False
 
     def drop(self) -> None:
         self.drops += 1
@@ -132,6 +142,7 @@ def make_rig(
     wrapup: float = 0.0,
     ping_interval: float = 5.0,
     action_timeout: float = 10.0,
+    ring_ahead_yield: float = 0.0,
 ) -> Rig:
     clock = [1000.0]
     queues = [QueueSpec("support", ring_timeout=ring_timeout, wrapup=wrapup, max_wait=0)]
@@ -158,6 +169,7 @@ def make_rig(
         connection_factory=factory,
         ping_interval=ping_interval,
         action_timeout=action_timeout,
+        ring_ahead_yield=ring_ahead_yield,
     )
     seen: list[tuple[object, tuple[Command, ...]]] = []
     runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))
@@ -209,3 +221,20 @@ def channel_row(uniqueid: str, channel: str, context: str, **extra: str) -> dict
         "CallerIDName": "Caller",
         **extra,
     }
+
+
+async def started_rig(**options: Any) -> Rig:
+    """A rig (``make_rig(**options)``) started, resynced, both phones reachable."""
+    rig = make_rig(**options)
+    await rig.runtime.start()
+    await rig.settle()
+    assert any(isinstance(event, Resynced) for event, _ in rig.seen)
+    # Both phones register (what later resyncs will list).
+    for agent in ("1003", "1004"):
+        await rig.ami.emit({"Event": "ContactStatus", "AOR": agent, "ContactStatus": "Reachable"})
+        rig.ami.contacts.append(
+            {"Event": "ContactList", "ObjectName": f"{agent};@h", "Status": "Reachable"}
+        )
+    await rig.settle()
+    assert rig.runtime.router.agent_view("1003", rig.clock[0]).reachable  # type: ignore[union-attr]
+    return rig

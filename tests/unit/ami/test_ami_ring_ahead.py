@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
-from ami_recording import Rig, channel_row, enqueue, hangup, make_rig
+from ami_recording import Rig, channel_row, enqueue, hangup, make_rig, started_rig
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
@@ -296,5 +297,42 @@ async def test_a_claim_is_renewed_before_it_expires_on_a_quiet_system() -> None:
         agent, _, until, token = published(rig).split(":")
         assert agent == "1003" and int(until) == int(wall[0]) + 30
         assert token != first.split(":")[3]
+    finally:
+        await rig.runtime.stop()
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    """Polls ``check`` (bounded: fails instead of hanging)."""
+    for _ in range(200):
+        if check():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never: {what}")
+
+
+async def test_the_service_steps_aside_while_a_ring_ahead_starts() -> None:
+    rig = await started_rig(ring_ahead_yield=0.05)
+    try:
+        rig.runtime.submit(AgentLoggedIn("1003"))
+        rig.runtime.submit(AgentLoggedIn("1004"))
+        await rig.settle()
+        await rig.ami.emit(claimed_enqueue(rig))
+        # AMI reading pauses and the arrival waits: Asterisk has the cores to itself.
+        await until(lambda: rig.ami.paused, "AMI reading paused")
+        assert rig.of(RingAgent) == []
+        await until(lambda: not rig.ami.paused, "AMI reading resumed")
+        await rig.settle()
+        assert [(c.call_id, c.agent_id) for c in rig.of(RingAgent)] == [(CALL, "1003")]
+        assert not rig.ami.named("Originate") and rig.ami.pauses == 1
+        # Right after a yield the next ring ahead gets none (under load the service never
+        # gives its time away), and an arrival that rings nobody by itself never does.
+        second = enqueue("1700000000.5")
+        second["Claim"] = published(rig)
+        await rig.ami.emit(second)
+        await rig.settle()
+        await rig.ami.emit(enqueue("1700000000.9"))
+        await rig.settle()
+        assert rig.ami.pauses == 1
+        assert [c.agent_id for c in rig.of(RingAgent)] == ["1003", "1004"]
     finally:
         await rig.runtime.stop()

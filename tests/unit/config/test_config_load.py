@@ -32,6 +32,7 @@ def test_values_and_defaults_are_typed(config_dir: Path) -> None:
     assert config.service.sip.port == 5060
     assert config.service.sip.qualify_frequency == 30  # default
     assert config.service.cti.token_ttl == 28800  # default
+    assert config.service.ami.ring_ahead_yield_ms == 4  # default
     assert config.service.database.url == ""
     assert config.service.retention.days == 400
     agent = config.agents["2001"]
@@ -74,6 +75,16 @@ def test_load_config_raises_with_every_problem(config_dir: Path, edit: Edit) -> 
     assert {"queue.support.strategy", "queue.support.ring_timeout", "cti.port"} <= keys
     text = str(caught.value)
     assert "queues.toml: queue.support.ring_timeout: expected an integer, got a string" in text
+
+
+def test_the_ring_ahead_yield_is_bounded(config_dir: Path, edit: Edit) -> None:
+    edit("madoguchi.toml", 'user = "madoguchi"', 'user = "madoguchi"\nring_ahead_yield_ms = 0')
+    assert load_config(config_dir, {}).service.ami.ring_ahead_yield_ms == 0
+    edit("madoguchi.toml", "ring_ahead_yield_ms = 0", "ring_ahead_yield_ms = 500")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_dir, {})
+    assert [p.key for p in caught.value.problems] == ["ami.ring_ahead_yield_ms"]
+    assert "madoguchi.toml: ami.ring_ahead_yield_ms" in str(caught.value)
 
 
 def test_shipped_config_has_no_error() -> None:

@@ -76,9 +76,10 @@ over the CTI websocket.
 
 ## Reading the figures
 
-* One run is one sample. Over the full runs of 2026-11-22 on the same 2-core machine the
-  ceilings moved by a step or two: (a) 200-300, (b) 25 every time, (c) 100-150, (d) 40-60
-  calls/s; 24 agents at 120 ms of ring and talk a call can take 200 calls/s at the most.
+* One run is one sample. Over the full runs of 2026-11-22 and 23 on the same 2-core
+  machine the ceilings moved by a step or two: (a) 200-300, (b) 25 every time, (c) 100-150
+  (150 in every run since ring ahead lost its `LOCK()`), (d) 40-70 calls/s; 24 agents at
+  120 ms of ring and talk a call can take 200 calls/s at the most.
   Compare set-ups within one run, not across runs.
 * (a) uses its own phone (agent 2001, not in any queue), so its overload steps leave
   nothing behind for (b)-(d). The queues' agents are 2002..: all of them are app_queue
@@ -98,24 +99,29 @@ over the CTI websocket.
   floor (e) shows what one round trip to a decision outside Asterisk costs after the
   caller arrives. Ring ahead takes that round trip out of the caller's path: the ACD
   decides before the caller arrives and the caller's own channel dials; the router still
-  routes the arrival afterwards and confirms the ring. Where (c)'s time goes, from stamps
-  at three points of `madoguchi-wait` (diagnostic runs of 2026-11-23, 20 calls/s): entry
-  to the `AcdEnqueue` UserEvent p50 0.21 ms (the claim's dialplan steps, one fewer since),
-  UserEvent to `Dial()` 0.04 ms, `Dial()` to INVITE p50 1.40 / p99 2.86 ms. That last part
-  is the channel request (a PJSIP session and its RTP socket), which app_queue pays inside
-  its own ring too; without `m` or without the UserEvent it was the same. What makes it
-  slower than in (a) is the service running beside Asterisk on 2 cores: (a) measured
-  again with the service up (receiving nothing but these calls' AMI events) went from
-  p50 1.28 / p99 2.13 to 1.47 / 3.32 ms. Deferring the service's own work on a ring-ahead
-  arrival by 4 ms, or renicing it, gave no gain beyond the run-to-run spread and was not
-  kept. Two changes of 2026-11-23 are in these figures: the claim was taken under
-  `LOCK()`, whose autoservice cost each caller ~11 ms (p50 13.1 ms with it, 1.7 ms
-  without), and queue entry was an AMI `Timestamp`, which hid both (see "What is
-  measured"). Before ring ahead (2026-11-22) (c) paid the round trip, the routing, the
+  routes the arrival afterwards and confirms the ring. Where (c)'s time went, from stamps
+  at three points of `madoguchi-wait` (diagnostic runs of 2026-11-23, 20 calls/s, before
+  the last two changes below): entry to the `AcdEnqueue` UserEvent p50 0.21 ms (four
+  dialplan steps), UserEvent to `Dial()` 0.04 ms, `Dial()` to INVITE p50 1.40 / p99 2.86
+  ms. That last part is the channel request (a PJSIP session and its RTP socket), which
+  app_queue pays inside its own ring too; without `m` or without the UserEvent it was the
+  same. What made it slower than in (a) was the service running beside Asterisk on 2
+  cores: (a) measured again with the service up (receiving nothing but these calls' AMI
+  events) went from p50 1.28 / p99 2.13 to 1.47 / 3.32 ms. Deferring only the service's
+  own work on the arrival, or renicing it, gained nothing beyond the spread; pausing its
+  AMI reading as well for 4 ms (`[ami] ring_ahead_yield_ms`) took (c)'s p99 from 3.2-4.7
+  to 2.0-2.6 ms, and doing the claim's work in two dialplan steps instead of four another
+  ~0.1 ms. In seven paired `--only b,c` runs with the yield (while it took its final form)
+  (c)'s p99 was 2.04-2.61 ms and app_queue's 1.84-2.61 ms: (c) lower in three, level in
+  one, higher in three. The two are level within the run-to-run spread, (c) about 0.1 ms
+  behind at p50 (its two dialplan steps and the UserEvent). Earlier the same day the claim
+  was taken under `LOCK()`, whose autoservice cost each caller ~11 ms (p50 13.1 ms with
+  it, 1.7 ms without), and queue entry was an AMI `Timestamp`, which hid both (see "What
+  is measured"). Before ring ahead (2026-11-22) (c) paid the round trip, the routing, the
   record, the pop written first and an AMI Originate: p50 3.2 ms, p99 5-7 ms (AMI stamps).
-* Ring to screen pop: an Originated ring waits for the pop (negative figures); a ring
-  ahead does not, yet the pop often still wins because the service handles the
-  `AcdEnqueue` while Asterisk is still building the agent's channel.
+* Ring to screen pop: an Originated ring waits for the pop (negative figures). A ring
+  ahead does not: the service yields first, so the pop follows the INVITE by ~5 ms, long
+  before the phone's first ring ends.
 
 The SIPp processes share the 2 cores with Asterisk and the service: an idle SIPp polls
 every millisecond (about 2 % of a core each), and at high rates the SIPp callers need a

@@ -111,9 +111,9 @@ over the CTI websocket.
   own work on the arrival, or renicing it, gained nothing beyond the spread; pausing its
   AMI reading as well for 4 ms (`[ami] ring_ahead_yield_ms`) took (c)'s p99 from 3.2-4.7
   to 2.0-2.6 ms, and doing the claim's work in two dialplan steps instead of four another
-  ~0.1 ms. In seven paired `--only b,c` runs with the yield (while it took its final form)
-  (c)'s p99 was 2.04-2.61 ms and app_queue's 1.84-2.61 ms: (c) lower in three, level in
-  one, higher in three. The two are level within the run-to-run spread, (c) about 0.1 ms
+  ~0.1 ms. In six paired runs of the code as it is now (five `--only b,c` runs and the
+  full run above) (c)'s p99 was 2.10-2.95 ms and app_queue's 1.84-2.77 ms: (c) lower in
+  three, higher in three. The two are level within the run-to-run spread, (c) about 0.1 ms
   behind at p50 (its two dialplan steps and the UserEvent). Earlier the same day the claim
   was taken under `LOCK()`, whose autoservice cost each caller ~11 ms (p50 13.1 ms with
   it, 1.7 ms without), and queue entry was an AMI `Timestamp`, which hid both (see "What

@@ -71,8 +71,8 @@ over the CTI websocket.
 * **ring → screen pop**: websocket receipt of `call.offered` for the caller's number minus
   the agent UAS's INVITE receipt for the same call. Negative: the pop arrived before the
   phone rang (an Originated ring waits for the pop to be written). A ring ahead does
-  not wait: pop and INVITE then arrive within a few milliseconds of each other, either
-  first, long before the phone could finish its first ring.
+  not wait, and the service yields a few milliseconds before handling it: the pop then
+  follows the INVITE by ~5 ms, long before the phone could finish its first ring.
 
 ## Reading the figures
 

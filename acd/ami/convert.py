@@ -221,9 +221,6 @@ class Enqueue:
     context: Mapping[str, object] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # what was repaired or dropped at the edge (log it)
     claim: Claim | None = None  # the agent the dialplan already rings (ring ahead)
-    # The caller emptied the published claim without ringing it (taken by another caller in
-    # the same instant, or past its time): the runtime writes the variable again.
-    emptied_claim: bool = False
 
     def to_event(self) -> CallArrived:
         return CallArrived(
@@ -552,7 +549,6 @@ def convert_enqueue(event: RawEvent) -> Enqueue | None:
         context=context,
         problems=tuple(problems),
         claim=parse_claim(header(event, "Claim")),
-        emptied_claim=header(event, "Emptied").strip() == "1",
     )
 
 

@@ -646,10 +646,9 @@ class AcdRuntime:
                     log.warning("caller %s: %s", fact.uniqueid, problem)
                 self._callers[fact.uniqueid] = _Caller(fact.channel, fact.requirements)
                 claim = fact.claim
-                if claim is not None or fact.emptied_claim:
+                if claim is not None:
                     # The dialplan emptied the variable: write it again whatever it held.
                     self._published.pop(fact.queue, None)
-                if claim is not None:
                     self._claimed[fact.uniqueid] = claim
                 commands = self._handle(fact.to_event())
                 if claim is not None and not any(

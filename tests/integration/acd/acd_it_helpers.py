@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.ami.connection import Backoff
-from acd.ami.runtime import AcdRuntime, ListenerEvent
+from acd.ami.runtime import AcdRuntime, ListenerEvent, Resynced
 from acd.core.commands import CallEnded, Command
 from acd.core.router import Router
 from madoguchi.config.acd import agent_specs, queue_specs
@@ -93,6 +93,18 @@ class Acd:
         """A fresh router and runtime, as after a restart of `madoguchi serve` (not started)."""
         self.runtime = new_runtime(self.pbx, self.seen)
         return self.runtime
+
+    async def restart_recovering(self, what: str) -> AcdRuntime:
+        """Stop the runtime, start a fresh one as after a restart of the service, and wait
+        until its resync recovered the one call in progress."""
+        await self.runtime.stop()
+        fresh = self.restart_runtime()
+        await fresh.start()
+        await wait_until(
+            what,
+            lambda: any(isinstance(e, Resynced) and e.calls_recovered == 1 for e, _ in self.seen),
+        )
+        return fresh
 
     def commands(self) -> list[Command]:
         return [c for _, cs in self.seen for c in cs]

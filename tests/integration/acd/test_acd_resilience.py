@@ -122,13 +122,7 @@ async def test_service_restart_keeps_waiting_callers(acd: Acd) -> None:
         server=acd.pbx.server,
     )
     await wait_until("caller waiting", lambda: len(acd.runtime.router.snapshot(0).calls) == 1)
-    await acd.runtime.stop()
-    fresh = acd.restart_runtime()
-    await fresh.start()
-    await wait_until(
-        "the waiting caller recovered",
-        lambda: any(isinstance(e, Resynced) and e.calls_recovered == 1 for e, _ in acd.seen),
-    )
+    fresh = await acd.restart_recovering("the waiting caller recovered")
     fresh.submit(AgentLoggedIn("1003"))
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
     ending = acd.endings()[0]

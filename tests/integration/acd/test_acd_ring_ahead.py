@@ -11,7 +11,6 @@ import time
 import pytest
 from acd_it_helpers import AMI_PORT, Acd, wait_until
 
-from acd.ami.runtime import Resynced
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
@@ -108,7 +107,7 @@ async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
         assert len(other.uas.invites()) == 1  # rang, and was hung up
     else:
         # A claim past its time, or one another caller holds, is never dialled; the caller
-        # said it emptied the variable, so the runtime wrote it again.
+        # queued, and the runtime wrote the variable again.
         assert status["rings_ahead_refused"] == 0
         assert other.uas.invites() == []
         assert "beef" not in published(acd)
@@ -133,13 +132,7 @@ async def test_a_restarted_service_keeps_a_call_connected_by_ring_ahead(acd: Acd
         lambda: any(v.state is CallState.CONNECTED for v in acd.runtime.router.snapshot(0).calls),
     )
     assert acd.runtime.status()["rings_ahead"] == 1
-    await acd.runtime.stop()
-    fresh = acd.restart_runtime()
-    await fresh.start()
-    await wait_until(
-        "the connected call recovered",
-        lambda: any(isinstance(e, Resynced) and e.calls_recovered == 1 for e, _ in acd.seen),
-    )
+    fresh = await acd.restart_recovering("the connected call recovered")
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"

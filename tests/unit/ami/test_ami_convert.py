@@ -61,19 +61,6 @@ def test_enqueue_becomes_call_arrived_with_decoded_context() -> None:
     assert fact.channel == "PJSIP/caller-00000003"
 
 
-@pytest.mark.parametrize(
-    ("emptied", "expected"), [("1", True), ("", False), ("0", False), (None, False)]
-)
-def test_enqueue_says_whether_the_caller_emptied_a_claim_it_did_not_ring(
-    emptied: str | None, expected: bool
-) -> None:
-    overrides = {} if emptied is None else {"Emptied": emptied}
-    fact = cv.convert(user_event(Skills="", **overrides))
-    assert isinstance(fact, cv.Enqueue)
-    assert fact.emptied_claim is expected
-    assert fact.claim is None
-
-
 def test_enqueue_with_empty_context_and_single_headers() -> None:
     # ACD_CONTEXT empty (number 200): only the channel's Context header is left.
     fact = cv.convert(user_event(Context="madoguchi-wait", Priority="2", Skills=""))

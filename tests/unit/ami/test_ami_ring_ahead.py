@@ -75,28 +75,6 @@ async def test_the_next_agent_of_a_queue_is_published_with_ring_time_and_expiry(
     assert published(rig).startswith("1003:")  # still the longest idle
 
 
-async def test_a_claim_emptied_but_not_rung_is_written_again(rig: Rig) -> None:
-    # Two callers read the same claim in the same instant (or it was past its time): the
-    # dialplan emptied the variable, rang nobody and said so.
-    rig.runtime.submit(AgentLoggedIn("1003"))
-    await rig.settle()
-    offered = published(rig)
-    writes = len(rig.ami.named("Setvar"))
-    event = enqueue(CALL)
-    event["Emptied"] = "1"
-    await rig.ami.emit(event)
-    await rig.settle()
-    # The router Originates to 1003 for this caller; nobody else is free: the variable is
-    # written again (emptied), not left to whatever Asterisk holds.
-    assert [c.agent_id for c in rig.of(RingAgent)] == ["1003"]
-    assert rig.ami.named("Originate")
-    assert len(rig.ami.named("Setvar")) > writes
-    assert published(rig) == ""
-    rig.runtime.submit(AgentLoggedIn("1004"))
-    await rig.settle()
-    assert published(rig).startswith("1004:") and published(rig) != offered
-
-
 async def test_a_claimed_arrival_rings_no_originate_and_its_leg_is_bound(rig: Rig) -> None:
     rig.runtime.submit(AgentLoggedIn("1003"))
     rig.runtime.submit(AgentLoggedIn("1004"))

@@ -7,6 +7,7 @@ in var/run so `down` and `status` work from another shell.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -44,6 +45,9 @@ def _read_pid(path: Path) -> int | None:
     except (OSError, ValueError):
         return None
     return None if asterisk.process_gone(pid) else pid
+
+
+READY_TIMEOUT_S = 60.0  # for Asterisk, then the service, to answer after they start
 
 
 def _wait_until(
@@ -145,14 +149,19 @@ class Stack:
         self._children["asterisk"] = proc
         self.asterisk_pidfile.write_text(str(proc.pid))
         ami = self.config.service.ami
-        _wait_until(
-            "Asterisk",
-            lambda: (
-                probes.ami_banner(ami.host, ami.port) is not None and self._fully_booted(proc.pid)
-            ),
-            60,
-            lambda: proc.poll() is None,
-        )
+        try:
+            _wait_until(
+                "Asterisk",
+                lambda: (
+                    probes.ami_banner(ami.host, ami.port) is not None
+                    and self._fully_booted(proc.pid)
+                ),
+                READY_TIMEOUT_S,
+                lambda: proc.poll() is None,
+            )
+        except BaseException:
+            self._abandon("asterisk", self.asterisk_pidfile)
+            raise
         progress(
             f"Asterisk: ready (SIP udp {self.config.service.sip.bind}:"
             f"{self.config.service.sip.port}, AMI {ami.host}:{ami.port})"
@@ -186,15 +195,19 @@ class Stack:
         self._children["service"] = proc
         self.service_pidfile.write_text(str(proc.pid))
         s = self.config.service
-        _wait_until(
-            "madoguchi service (see var/log/service.log)",
-            lambda: (
-                probes.tcp_listening(s.fastagi.host, s.fastagi.port)
-                and probes.http_health(s.cti.host, s.cti.port) is not None
-            ),
-            60,
-            lambda: proc.poll() is None,
-        )
+        try:
+            _wait_until(
+                "madoguchi service (see var/log/service.log)",
+                lambda: (
+                    probes.tcp_listening(s.fastagi.host, s.fastagi.port)
+                    and probes.http_health(s.cti.host, s.cti.port) is not None
+                ),
+                READY_TIMEOUT_S,
+                lambda: proc.poll() is None,
+            )
+        except BaseException:
+            self._abandon("service", self.service_pidfile)
+            raise
         progress(
             f"madoguchi service: ready (FastAGI {s.fastagi.host}:{s.fastagi.port}, CTI http://{s.cti.host}:{s.cti.port}/)"
         )
@@ -219,6 +232,16 @@ class Stack:
             # Nothing half-running: stop whatever this call started or found.
             self.down(lambda _msg: None)
             raise
+
+    def _abandon(self, name: str, pidfile: Path) -> None:
+        """Stop a child that never became ready: half-started, it would still hold its
+        ports against whatever starts next."""
+        proc = self._children.pop(name, None)
+        if proc is not None:
+            asterisk.stop(proc.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=15)
+        pidfile.unlink(missing_ok=True)
 
     def down(self, progress: Progress) -> None:
         pid = self.service_pid()

@@ -63,3 +63,41 @@ def test_rootfs_build_refuses_when_the_disk_is_too_small(tmp_path: Path) -> None
     assert result.returncode != 0
     assert "MB free" in result.stderr and "fix:" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_asterisk_that_never_becomes_ready_is_stopped(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Something that is not Asterisk's manager holds the AMI port: Asterisk runs but never
+    # answers there. Left running it would hold its SIP port against the next start.
+    import dataclasses
+    import socket
+
+    from madoguchi.stack import probes, runner
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sip.bind(("127.0.0.1", 0))
+    sip_port = sip.getsockname()[1]
+    sip.close()
+    service = stack.config.service
+    config = dataclasses.replace(
+        stack.config,
+        service=dataclasses.replace(
+            service,
+            ami=dataclasses.replace(service.ami, port=holder.getsockname()[1]),
+            sip=dataclasses.replace(service.sip, port=sip_port),
+        ),
+    )
+    other = Stack(_paths_with(tmp_path / "var", stack.paths.rootfs, stack.paths), config)
+    monkeypatch.setattr(runner, "READY_TIMEOUT_S", 5.0)
+    try:
+        with pytest.raises(StackError, match="did not become ready"):
+            other.start_asterisk(lambda _msg: None)
+        assert other.asterisk_pid() is None
+        assert probes.port_free("127.0.0.1", sip_port, socket.SOCK_DGRAM)
+    finally:
+        holder.close()
+        other.down(lambda _msg: None)

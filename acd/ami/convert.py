@@ -34,6 +34,10 @@ PRIORITY_LIMIT = 1_000
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 AGENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# A registered contact the ring ahead may dial directly: the phone chose it in its REGISTER,
+# so only plain user@host[:port] URIs pass (nothing that could end or extend Dial()'s
+# argument); anything else is dialled through the AOR as before.
+CONTACT_URI = re.compile(r"sips?:[A-Za-z0-9_.+-]{1,64}@[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?")
 CLAIM = re.compile(r"([A-Za-z0-9_.-]{1,64}):([0-9]{1,4}):([0-9]{1,12}):([0-9a-f]{1,32})")
 FLOW_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # an IVR flow name or an IVR_RESULT value
 _NUMBER_CHARS = re.compile(r"[^0-9A-Za-z+*#._-]")
@@ -198,6 +202,12 @@ class Claim:
         return f"{self.agent_id}:{self.ring_seconds}:{self.valid_until}:{self.token}"
 
 
+def contact_uri(text: str) -> str:
+    """A contact URI fit to dial directly, or ""."""
+    text = text.strip()
+    return text if CONTACT_URI.fullmatch(text) else ""
+
+
 def parse_claim(text: str) -> Claim | None:
     """The ``Claim`` header of an AcdEnqueue (None if absent or not one the runtime writes)."""
     match = CLAIM.fullmatch(text.strip())
@@ -290,11 +300,13 @@ class BridgeLeft:
 
 @dataclass(frozen=True, slots=True)
 class ContactChanged:
-    """ContactStatus of an AOR; ``reachable`` None when the status says nothing about it."""
+    """ContactStatus of an AOR; ``reachable`` None when the status says nothing about it;
+    ``uri`` the contact if it is one `CONTACT_URI` accepts, else ""."""
 
     aor: str
     status: str
     reachable: bool | None
+    uri: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +473,9 @@ def convert(event: RawEvent) -> Fact | None:
             if not AGENT_ID.fullmatch(aor):
                 return None
             status = header(event, "ContactStatus")
-            return ContactChanged(aor, status, _contact_reachable(status))
+            return ContactChanged(
+                aor, status, _contact_reachable(status), contact_uri(header(event, "URI"))
+            )
         case "devicestatechange":
             return DeviceState(header(event, "Device"), header(event, "State"))
         case "fullybooted":

@@ -80,7 +80,9 @@ def agent_legs(
         if row.context == WAIT_CONTEXT and row.application.lower() == "dial":
             target = row.application_data.split(",")[0].strip()
             if target.startswith("PJSIP/"):
-                dialling.setdefault(target.removeprefix("PJSIP/"), []).append(row)
+                # PJSIP/<agent> or PJSIP/<agent>/<contact URI> (ACD_CONTACT_<agent>)
+                dialled = target.removeprefix("PJSIP/").split("/", 1)[0]
+                dialling.setdefault(dialled, []).append(row)
     legs: dict[str, list[_Leg]] = {}
     for row in rows:
         known = known_legs.get(row.uniqueid)

@@ -44,6 +44,38 @@ async def test_an_empty_queue_rings_the_published_agent_from_the_callers_channel
     assert callers.wait(5) == 0, callers.errors()
 
 
+def global_value(acd: Acd, name: str) -> str | None:
+    found = re.search(rf"^\s*{re.escape(name)}=(\S*)", acd.pbx.cli("dialplan show globals"), re.M)
+    return found.group(1) if found else None
+
+
+async def test_the_ring_ahead_dials_the_contact_the_runtime_publishes(acd: Acd) -> None:
+    """The caller's Dial() goes straight to the phone's registered contact, as the runtime
+    wrote it in ACD_CONTACT_<agent>, not through the AOR's contact look-up: pointed at
+    another phone's address, the ring reaches that phone."""
+    chosen = acd.agent("1003", 41443, talk_ms=1000)
+    elsewhere = acd.agent("1004", 41444, talk_ms=1000)  # registered, never logged in
+    acd.runtime.submit(AgentLoggedIn("1003"))
+    await acd.reachable("1003", "1004")
+    await wait_until("1003 published", lambda: published(acd).startswith("1003:"), within=10)
+    contact = f"/sip:1003@127.0.0.1:{chosen.port}"
+    await wait_until(
+        "1003's contact published",
+        lambda: global_value(acd, "ACD_CONTACT_1003") == contact,
+        within=10,
+    )
+    acd.pbx.cli(f"dialplan set global ACD_CONTACT_1003 /sip:1003@127.0.0.1:{elsewhere.port}")
+    script = CallerScript(number="200", caller_name="Direct")
+    callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=30)
+    await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
+    assert acd.endings()[0].agent_id == "1003"
+    assert acd.runtime.status()["rings_ahead"] == 1
+    assert elsewhere.uas is not None and len(elsewhere.uas.invites()) == 1
+    assert chosen.uas is not None and chosen.uas.invites() == []
+    await wait_until("callers exit", lambda: not callers.running())
+    assert callers.wait(5) == 0, callers.errors()
+
+
 async def hold_a_channel_in_the_claims_group(acd: Acd, token: str) -> str:
     """A channel that took claim ``token`` in the same instant: a Local channel waiting in
     madoguchi-hold, joined to the claim's GROUP as the waiting context joins a taker."""

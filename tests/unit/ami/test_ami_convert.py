@@ -304,7 +304,27 @@ def test_contact_status(status: str, reachable: bool | None) -> None:
             "RoundtripUsec": "0",
         }
     )
-    assert fact == cv.ContactChanged("1001", status, reachable)
+    assert fact == cv.ContactChanged("1001", status, reachable, "sip:1001@127.0.0.1:6001")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sip:1001@127.0.0.1:6001,30,U(evil)",  # would end Dial()'s first argument
+        "sip:1001@host&PJSIP/1002",  # would add a second destination
+        "sip:a(b)@127.0.0.1",
+        "sip:1001@127.0.0.1;transport=tcp",  # parameters: dialled through the AOR instead
+        "tel:+81312345678",
+        "",
+    ],
+)
+def test_a_contact_that_is_not_a_plain_sip_uri_is_not_offered_for_direct_dialling(
+    uri: str,
+) -> None:
+    fact = cv.convert(
+        {"Event": "ContactStatus", "URI": uri, "ContactStatus": "Created", "AOR": "1001"}
+    )
+    assert fact == cv.ContactChanged("1001", "Created", True, "")
 
 
 def test_contact_status_with_bad_aor_is_dropped() -> None:

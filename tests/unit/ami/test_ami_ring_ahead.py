@@ -207,12 +207,15 @@ async def test_claims_are_withdrawn_when_the_service_stops(rig: Rig) -> None:
 
 
 @pytest.mark.parametrize("talking", [True, False], ids=["connected", "ringing"])
+@pytest.mark.parametrize(
+    "dialled", ["PJSIP/1003", "PJSIP/1003/sip:1003@127.0.0.1:5070"], ids=["aor", "contact"]
+)
 async def test_a_restarted_service_finds_a_ring_ahead_call_and_keeps_it(
-    rig: Rig, talking: bool
+    rig: Rig, talking: bool, dialled: str
 ) -> None:
     """After a restart nothing is known of a ring ahead: Asterisk's listing shows the caller
-    in madoguchi-wait running Dial(PJSIP/<agent>) and the agent's leg (AppDial), in one
-    bridge once answered. The call is recovered as it is, not rung again."""
+    in madoguchi-wait running Dial(PJSIP/<agent>[/<contact>]) and the agent's leg (AppDial),
+    in one bridge once answered. The call is recovered as it is, not rung again."""
     rig.runtime.submit(AgentLoggedIn("1003"))
     await rig.settle()
     bridge = {"BridgeId": "b1"} if talking else {}
@@ -222,7 +225,7 @@ async def test_a_restarted_service_finds_a_ring_ahead_call_and_keeps_it(
             "PJSIP/callers-1",
             "madoguchi-wait",
             Application="Dial",
-            ApplicationData="PJSIP/1003,17,mt",
+            ApplicationData=f"{dialled},17,mt",
             **bridge,
         ),
         channel_row(
@@ -314,3 +317,57 @@ async def test_the_service_steps_aside_while_a_ring_ahead_starts() -> None:
         assert [c.agent_id for c in rig.of(RingAgent)] == ["1003", "1004"]
     finally:
         await rig.runtime.stop()
+
+
+def contact_published(rig: Rig, agent: str) -> str | None:
+    """What ACD_CONTACT_<agent> holds in Asterisk now (None: never written)."""
+    name = f"ACD_CONTACT_{agent}"
+    values = [a["Value"] for a in rig.ami.named("Setvar") if a["Variable"] == name]
+    return values[-1] if values else None
+
+
+def contact_status(agent: str, uri: str, status: str) -> dict[str, object]:
+    return {"Event": "ContactStatus", "AOR": agent, "URI": uri, "ContactStatus": status}
+
+
+async def test_the_ring_ahead_is_offered_the_phones_registered_contact(rig: Rig) -> None:
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5070"
+    # The phone registers again from another port: with remove_existing the new contact's
+    # Created can come before the old one's Removed, which must not erase it.
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5072", "Created"))
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Removed"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5072"
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5072", "Removed"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == ""  # dialled through the AOR again
+    # A contact that is no plain SIP URI is never offered for the dialplan's Dial().
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070,30,U(x)", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == ""
+    # Nobody outside the configured agents gets a variable.
+    await rig.ami.emit(contact_status("9999", "sip:9999@127.0.0.1:5080", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "9999") is None
+
+
+async def test_a_resync_writes_every_agents_contact_from_the_listing(rig: Rig) -> None:
+    await rig.ami.emit(contact_status("1004", "sip:1004@127.0.0.1:5090", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "1004") == "/sip:1004@127.0.0.1:5090"
+    # While the service was away 1003 registered and 1004's registration ended.
+    rig.ami.contacts[:] = [
+        {
+            "Event": "ContactList",
+            "ObjectName": "1003;@h",
+            "Uri": "sip:1003@127.0.0.1:5070",
+            "Status": "Reachable",
+        }
+    ]
+    rig.ami.drop()
+    rig.ami.connect()
+    await rig.settle()
+    assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5070"
+    assert contact_published(rig, "1004") == ""

@@ -4,7 +4,8 @@
                               [--json FILE] [--no-micro]
 
 Starts a private stack (own config copy, var dir and ports), measures set-ups (a)-(d) on
-the same Asterisk and the floor (e) of any decision made outside it, stops everything,
+the same Asterisk and the floor (e) of any decision made outside it (Asterisk restarted
+before (c) and (d): no fixed-rate run follows another set-up's overload steps), stops everything,
 runs the micro-benchmarks, prints the table, writes the JSON (default
 bench/results/latest.json) and, after a full run, docs/benchmarks.md.
 Method and reproduction: bench/README.md and docs/benchmarks.md.
@@ -184,6 +185,9 @@ async def run_calls(args: argparse.Namespace, conf: dict[str, Any]) -> dict[str,
         wanted = [k for k in ("c", "d") if k in args.only]
         if wanted:
             try:
+                if alone:
+                    # Every fixed-rate run on an Asterisk no overload step has touched.
+                    await asyncio.to_thread(bench.restart_asterisk, log)
                 await asyncio.to_thread(bench.start_service, log)
                 await asyncio.to_thread(bench.reregister_agents, log)
                 cti = bench.config.service.cti

@@ -12,17 +12,19 @@ METHOD = """\
 ## What is measured
 
 All set-ups run in one `make bench`, on the same Asterisk (Debian's Asterisk 22 in
-its namespace, see DESIGN.md), one after the other. Callers are SIPp processes on
-127.0.0.2 (the `bench` endpoint, context `madoguchi-bench`); agents are SIPp UASes, one
-process and one port each, registered with digest auth. Each agent rings 20 ms, answers,
-talks 100 ms and hangs up; callers send no media.
+its namespace, see DESIGN.md, same config), one after the other, in two phases: (a), (b)
+and (e) without madoguchi, then, on Asterisk started afresh, (c) and (d). Callers are
+SIPp processes on 127.0.0.2 (the `bench` endpoint, context `madoguchi-bench`); agents
+are SIPp UASes, one process and one port each, registered with digest auth. Each agent
+rings 20 ms, answers, talks 100 ms and hangs up; callers send no media.
 
 * (a) number `8<ext>`: `Answer()`, `Dial(PJSIP/<ext>)` to one agent: the ceiling.
 * (b) number `7000`: `Answer()`, `Queue(baseline)`: app_queue, strategy `leastrecent`,
   every bench agent a member, `wrapuptime = 0`, `ringinuse = no`: the incumbent.
 * (c) number `200`: `Answer()`, then `madoguchi-wait`: with nobody waiting the caller takes
   the agent the ACD published for the queue (ring ahead, `longest_idle`), sends UserEvent
-  `AcdEnqueue` naming it and `Dial()`s it with hold music while it rings; the ACD confirms
+  `AcdEnqueue` naming it and `Dial()`s it with hold music while it rings (straight to the
+  phone's registered contact, which the ACD keeps from ContactStatus events); the ACD confirms
   the ring as it routes the arrival. With callers waiting (or no claim to take) the ACD
   picks the agent when one is free and Originates to it, bridging the caller on answer.
 * (d) number `100`: the demo IVR over FastAGI (prompts, menu key 2, `#` skips the account
@@ -57,14 +59,18 @@ over the CTI websocket.
   AMI `Timestamp` of `MusicOnHoldStart` for (b) and of `AcdEnqueue` for the others: the
   manager stamps an event when it writes it, after the stasis hop and after part of each
   set-up's queue work, sometimes even after the INVITE. The JSON keeps that figure as
-  `event_to_invite`.) All fixed-rate runs of a phase come before its stepped searches, so
-  no set-up is timed on an Asterisk still busy with the remains of overload steps, and each
-  starts with 2 s of
+  `event_to_invite`.) All fixed-rate runs of a phase come before its stepped searches and
+  the second phase starts a fresh Asterisk, so no set-up is timed on an Asterisk that has
+  been through overload steps (after (a)'s 300 calls/s its heap stays past 1 GB, and (c)
+  measured there came out ~0.15 ms slower at p50 than on a fresh one); each starts with 2 s of
   unmeasured calls at the same rate (app_queue's freshly added members otherwise make a
   caller or two wait a whole retry, 1 s, for a device state). The agent side is
   the SIPp UAS's `gettimeofday` when the INVITE arrives. Both are the same machine's wall
-  clock. `Answer()` waits up to 500 ms for caller media before the dialplan goes on;
-  that wait is before queue entry and so not in this figure.
+  clock. The bench reads the AMI events carrying the stamps in batches every 100 ms, so
+  that its own reader, woken by an event sent inside the measured interval, does not
+  compete with Asterisk for the cores right then. `Answer()` waits up to 500 ms for
+  caller media before the dialplan goes on; that wait is before queue entry and so not in
+  this figure.
 * **service CPU / RSS**: `/proc/<pid>/stat` (utime + stime) and `VmRSS` of the
   `madoguchi serve` process, sampled every 0.5 s; CPU in percent of one core, over the
   fixed-rate run and over the highest step that held. Asterisk's own CPU is shown too.

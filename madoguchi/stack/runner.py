@@ -243,17 +243,23 @@ class Stack:
                 proc.wait(timeout=15)
         pidfile.unlink(missing_ok=True)
 
+    def stop_asterisk(self, progress: Progress) -> None:
+        pid = self.asterisk_pid()
+        if pid is not None:
+            progress("Asterisk: stopping")
+            asterisk.stop(pid)
+        self.asterisk_pidfile.unlink(missing_ok=True)
+        proc = self._children.pop("asterisk", None)
+        if proc is not None:
+            proc.wait(timeout=15)
+
     def down(self, progress: Progress) -> None:
         pid = self.service_pid()
         if pid is not None:
             progress("madoguchi service: stopping")
             asterisk.stop(pid)
         self.service_pidfile.unlink(missing_ok=True)
-        pid = self.asterisk_pid()
-        if pid is not None:
-            progress("Asterisk: stopping")
-            asterisk.stop(pid)
-        self.asterisk_pidfile.unlink(missing_ok=True)
+        self.stop_asterisk(progress)
         for proc in self._children.values():
             proc.wait(timeout=15)
         self._children.clear()

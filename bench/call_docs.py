@@ -105,22 +105,25 @@ over the CTI websocket.
   floor (e) shows what one round trip to a decision outside Asterisk costs after the
   caller arrives. Ring ahead takes that round trip out of the caller's path: the ACD
   decides before the caller arrives and the caller's own channel dials; the router still
-  routes the arrival afterwards and confirms the ring. Where (c)'s time went, from stamps
-  at three points of `madoguchi-wait` (diagnostic runs of 2026-11-23, 20 calls/s, before
-  the last two changes below): entry to the `AcdEnqueue` UserEvent p50 0.21 ms (four
-  dialplan steps), UserEvent to `Dial()` 0.04 ms, `Dial()` to INVITE p50 1.40 / p99 2.86
-  ms. That last part is the channel request (a PJSIP session and its RTP socket), which
-  app_queue pays inside its own ring too; without `m` or without the UserEvent it was the
-  same. What made it slower than in (a) was the service running beside Asterisk on 2
-  cores: (a) measured again with the service up (receiving nothing but these calls' AMI
-  events) went from p50 1.28 / p99 2.13 to 1.47 / 3.32 ms. Deferring only the service's
-  own work on the arrival, or renicing it, gained nothing beyond the spread; pausing its
-  AMI reading as well for 4 ms (`[ami] ring_ahead_yield_ms`) took (c)'s p99 from 3.2-4.7
-  to 2.0-2.6 ms, and doing the claim's work in two dialplan steps instead of four another
-  ~0.1 ms. In six paired runs of the code as it is now (five `--only b,c` runs and the
-  full run above) (c)'s p99 was 2.10-2.95 ms and app_queue's 1.84-2.77 ms: (c) lower in
-  three, higher in three. The two are level within the run-to-run spread, (c) about 0.1 ms
-  behind at p50 (its two dialplan steps and the UserEvent). Earlier the same day the claim
+  routes the arrival afterwards and confirms the ring. What (c) does between queue entry
+  and INVITE: one dialplan step for the claim (stamp, take, group check: each step before
+  the ring costs the caller ~50 µs), the `AcdEnqueue` UserEvent, and a `Dial()` straight
+  to the agent's registered contact, which the ACD keeps from ContactStatus events. That
+  last part is where it gains on app_queue and on a plain `Dial(PJSIP/<agent>)`: both
+  have Asterisk look up the AOR's contacts on every ring, ~0.15-0.2 ms (in (a) dialling
+  the contact directly measured p50 0.99-1.00 ms against 1.16-1.19). The service runs
+  beside Asterisk on 2 cores: (a) measured with the service up (receiving nothing but
+  these calls' AMI events) went from p50 1.28 / p99 2.13 to 1.47 / 3.32 ms; pausing its
+  AMI reading for 4 ms as a ring ahead starts (`[ami] ring_ahead_yield_ms`) took (c)'s
+  p99 from 3.2-4.7 to 2.0-2.6 ms (renicing the service, or deferring only its own work,
+  gained nothing beyond the spread). Seven paired runs of the code as it is (five
+  `--only b,c` runs at 20 calls/s, 600 calls each, and two full runs, 2026-11-23): (c)'s
+  p99 1.80-2.32 ms against app_queue's 1.98-2.78 ms, (c) lower in all seven; p50 1.05-1.27
+  against 1.15-1.33, (c) lower in all seven by 0.06-0.11 ms. Before the contact was
+  dialled directly the two were level within the spread (six runs, (c) lower in three),
+  and a full run timed (c) after (a)'s and (b)'s overload steps, on an Asterisk that had
+  grown past 1 GB (p50 1.35 / p99 2.85 there); the second phase now starts a fresh
+  Asterisk, as the first. Earlier the same day the claim
   was taken under `LOCK()`, whose autoservice cost each caller ~11 ms (p50 13.1 ms with
   it, 1.7 ms without), and queue entry was an AMI `Timestamp`, which hid both (see "What
   is measured"). Before ring ahead (2026-11-22) (c) paid the round trip, the routing, the

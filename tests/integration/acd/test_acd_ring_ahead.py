@@ -76,6 +76,35 @@ async def test_the_ring_ahead_dials_the_contact_the_runtime_publishes(acd: Acd) 
     assert callers.wait(5) == 0, callers.errors()
 
 
+async def ami_function(acd: Acd, expression: str) -> str:
+    """A dialplan function's value as Asterisk computes it (AMI Getvar, no channel)."""
+    ami = acd.pbx.config.service.ami
+    reader, writer = await asyncio.open_connection(ami.host, AMI_PORT)
+    try:
+        await reader.readline()  # banner
+        writer.write(
+            f"Action: Login\r\nUsername: {ami.user}\r\nSecret: {ami.secret}\r\n"
+            "Events: off\r\n\r\n"
+            f"Action: Getvar\r\nActionID: fn\r\nVariable: {expression}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        async with asyncio.timeout(10):
+            while True:
+                block = (await reader.readuntil(b"\r\n\r\n")).decode()
+                if "ActionID: fn" in block:
+                    found = re.search(r"^Value: ?(.*?)\r?$", block, re.M)
+                    assert found is not None, block
+                    return found.group(1)
+    finally:
+        writer.close()
+
+
+async def test_filter_keeps_a_hyphen_only_at_the_front_of_its_set(acd: Acd) -> None:
+    """Why every FILTER in extensions.conf lists '-' first (tests/unit/config)."""
+    assert await ami_function(acd, "FILTER(a-z_-,vip-line_2)") == "vipline_"
+    assert await ami_function(acd, "FILTER(-a-z_,vip-line_2)") == "vip-line_"
+
+
 async def hold_a_channel_in_the_claims_group(acd: Acd, token: str) -> str:
     """A channel that took claim ``token`` in the same instant: a Local channel waiting in
     madoguchi-hold, joined to the claim's GROUP as the waiting context joins a taker."""

@@ -4,8 +4,9 @@
                               [--json FILE] [--no-micro]
 
 Starts a private stack (own config copy, var dir and ports), measures set-ups (a)-(d) on
-the same Asterisk and the floor (e) of any decision made outside it (Asterisk restarted
-before (c) and (d): no fixed-rate run follows another set-up's overload steps), stops everything,
+the same Asterisk build and config, and the floor (e) of any decision made outside it
+(Asterisk is restarted before (c) and (d): no fixed-rate run follows another set-up's
+overload steps), stops everything,
 runs the micro-benchmarks, prints the table, writes the JSON (default
 bench/results/latest.json) and, after a full run, docs/benchmarks.md.
 Method and reproduction: bench/README.md and docs/benchmarks.md.

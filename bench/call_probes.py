@@ -41,7 +41,9 @@ class AmiRecorder:
 
     WANTED = frozenset({"UserEvent", "MusicOnHoldStart"})
     READ_EVERY_S = 0.1
-    RECEIVE_BUFFER = 4 << 20  # a batch at the highest step rate fits many times over
+    # Asked for (the kernel caps it at net.core.rmem_max); Asterisk's writetimeout covers
+    # the rest of a batch period at the highest step rates.
+    RECEIVE_BUFFER = 4 << 20
 
     def __init__(self) -> None:
         # AMI Timestamp per event (a UserEvent by its name), then per caller number.

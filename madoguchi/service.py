@@ -491,6 +491,8 @@ class Service:
             self._asterisk_pending.update(assemble_etc(self.paths, generated))
             if self._asterisk_pending:
                 await self._reload_asterisk(sorted(self._asterisk_pending))
+                # A dialplan reload clears the globals: ring-ahead claims and contacts.
+                self.runtime.republish()
             self._asterisk_pending.clear()
             ami_old, ami_new = old_ami, new.service.ami
             if (ami_old.user, ami_old.secret) != (ami_new.user, ami_new.secret):

@@ -301,7 +301,8 @@ class BridgeLeft:
 @dataclass(frozen=True, slots=True)
 class ContactChanged:
     """ContactStatus of an AOR; ``reachable`` None when the status says nothing about it;
-    ``uri`` the contact if it is one `CONTACT_URI` accepts, else ""."""
+    ``uri`` the contact as the phone registered it (`contact_uri` tells if it may be dialled
+    directly)."""
 
     aor: str
     status: str
@@ -474,7 +475,7 @@ def convert(event: RawEvent) -> Fact | None:
                 return None
             status = header(event, "ContactStatus")
             return ContactChanged(
-                aor, status, _contact_reachable(status), contact_uri(header(event, "URI"))
+                aor, status, _contact_reachable(status), header(event, "URI").strip()
             )
         case "devicestatechange":
             return DeviceState(header(event, "Device"), header(event, "State"))

@@ -281,7 +281,7 @@ class AcdRuntime:
         self._claimed: dict[str, cv.Claim] = {}  # call -> claim its dialplan took, until rung
         self._unbound: dict[str, Attempt] = {}  # call -> ring ahead whose leg is not yet seen
         self._refused: dict[str, str] = {}  # call -> agent of a ring ahead to hang up on sight
-        self._contacts: dict[str, str] = {}  # agent -> its registered contact, if dialable
+        self._contacts: dict[str, set[str]] = {}  # agent -> its registered contacts
         self._published_contacts: dict[str, str] = {}  # agent -> CONTACT_VARIABLE as set
 
     # ---- public API ---------------------------------------------------------------------
@@ -344,7 +344,12 @@ class AcdRuntime:
         if isinstance(event, ConfigReplaced):
             commands = self._handle(event)
             self._queues = {spec.name: spec for spec in event.queues}
+            removed = self._agents.keys() - {spec.id for spec in event.agents}
             self._agents = {spec.id: spec for spec in event.agents}
+            for agent_id in removed:  # its number may come back as someone else's phone
+                self._contacts.pop(agent_id, None)
+                if self._published_contacts.pop(agent_id, ""):
+                    self._write_contact(agent_id, "")
             return commands
         return self._handle(event)
 
@@ -980,38 +985,50 @@ class AcdRuntime:
                 manager.resume_reading()
 
     def _contact_changed(self, fact: cv.ContactChanged) -> None:
-        if fact.aor not in self._agents:
+        """Any status but Removed shows the contact registered (Asterisk 22 announces a new
+        one as NonQualified, then Reachable). With remove_existing the new contact's first
+        status may come before the old one's Removed: two contacts publish none until then."""
+        if fact.aor not in self._agents or not fact.uri:
             return
         if fact.status.lower() == "removed":
-            # remove_existing: the new contact's Created may come before the old one's Removed.
-            if self._contacts.get(fact.aor) == fact.uri or not fact.uri:
-                self._contacts.pop(fact.aor, None)
-        elif fact.uri:
-            self._contacts[fact.aor] = fact.uri
+            self._contacts.get(fact.aor, set()).discard(fact.uri)
+        else:
+            self._contacts.setdefault(fact.aor, set()).add(fact.uri)
         self._publish_contact(fact.aor)
 
     def _adopt_contacts(self, contacts: Sequence[cv.ContactListed]) -> None:
-        """After a (re)login: every agent's contact as listed (none if it has several);
-        written for every agent, so none left by an earlier run stays."""
-        listed: dict[str, list[str]] = {}
+        """After a (re)login: every agent's contacts as listed."""
+        self._contacts = {}
         for contact in contacts:
-            listed.setdefault(contact.aor, []).append(cv.contact_uri(contact.uri))
-        self._contacts = {
-            aor: uris[0] for aor, uris in listed.items() if len(uris) == 1 and uris[0]
-        }
+            if contact.uri:
+                self._contacts.setdefault(contact.aor, set()).add(contact.uri)
         self._published_contacts.clear()
         for agent_id in self._agents:
             self._publish_contact(agent_id)
 
+    def republish(self) -> None:
+        """Write every claim and every agent's contact again, whatever Asterisk is believed
+        to hold: a dialplan reload clears the globals (clearglobalvars)."""
+        self._published.clear()
+        self._published_contacts.clear()
+        for agent_id in self._agents:
+            self._publish_contact(agent_id)
+        self._publish_claims()
+
     def _publish_contact(self, agent_id: str) -> None:
+        """ACD_CONTACT_<agent>: its one contact, if it may be dialled directly, else ""."""
         manager = self._manager
         if not self._ring_ahead or manager is None or not manager.usable:
             return
-        uri = self._contacts.get(agent_id, "")
+        contacts = self._contacts.get(agent_id, set())
+        uri = cv.contact_uri(next(iter(contacts))) if len(contacts) == 1 else ""
         value = f"/{uri}" if uri else ""
         if self._published_contacts.get(agent_id) == value:
             return
         self._published_contacts[agent_id] = value
+        self._write_contact(agent_id, value)
+
+    def _write_contact(self, agent_id: str, value: str) -> None:
         variable = f"{CONTACT_VARIABLE}{agent_id}"
         self._fire({"Action": "Setvar", "Variable": variable, "Value": value})
 

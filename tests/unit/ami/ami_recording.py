@@ -143,6 +143,7 @@ def make_rig(
     ping_interval: float = 5.0,
     action_timeout: float = 10.0,
     ring_ahead_yield: float = 0.0,
+    ring_ahead: bool = True,
 ) -> Rig:
     clock = [1000.0]
     queues = [QueueSpec("support", ring_timeout=ring_timeout, wrapup=wrapup, max_wait=0)]
@@ -170,6 +171,7 @@ def make_rig(
         ping_interval=ping_interval,
         action_timeout=action_timeout,
         ring_ahead_yield=ring_ahead_yield,
+        ring_ahead=ring_ahead,
     )
     seen: list[tuple[object, tuple[Command, ...]]] = []
     runtime.add_listener(lambda event, commands, now: seen.append((event, tuple(commands))))

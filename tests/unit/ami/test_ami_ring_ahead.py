@@ -331,20 +331,30 @@ def contact_status(agent: str, uri: str, status: str) -> dict[str, object]:
 
 
 async def test_the_ring_ahead_is_offered_the_phones_registered_contact(rig: Rig) -> None:
-    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Created"))
+    # Asterisk 22 announces a new registration as NonQualified, then Reachable.
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "NonQualified"))
     await rig.settle()
     assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5070"
     # The phone registers again from another port: with remove_existing the new contact's
-    # Created can come before the old one's Removed, which must not erase it.
+    # first status can come before the old one's Removed: neither is dialled directly
+    # while both are listed, and the old one's Removed leaves the new one.
     await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5072", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == ""
     await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Removed"))
     await rig.settle()
     assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5072"
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5072", "Reachable"))
     await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5072", "Removed"))
     await rig.settle()
     assert contact_published(rig, "1003") == ""  # dialled through the AOR again
-    # A contact that is no plain SIP URI is never offered for the dialplan's Dial().
+    # A contact that is no plain SIP URI is never offered for the dialplan's Dial(), nor is
+    # an older one while it is registered too.
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Created"))
     await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070,30,U(x)", "Created"))
+    await rig.settle()
+    assert contact_published(rig, "1003") == ""
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Removed"))
     await rig.settle()
     assert contact_published(rig, "1003") == ""
     # Nobody outside the configured agents gets a variable.
@@ -371,3 +381,25 @@ async def test_a_resync_writes_every_agents_contact_from_the_listing(rig: Rig) -
     await rig.settle()
     assert contact_published(rig, "1003") == "/sip:1003@127.0.0.1:5070"
     assert contact_published(rig, "1004") == ""
+
+
+async def test_a_dialplan_reload_gets_claims_and_contacts_written_again(rig: Rig) -> None:
+    rig.runtime.submit(AgentLoggedIn("1003"))
+    await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Created"))
+    await rig.settle()
+    before = len(rig.ami.named("Setvar"))
+    rig.runtime.republish()  # Asterisk cleared its globals (clearglobalvars)
+    await rig.settle()
+    again = {a["Variable"]: a["Value"] for a in rig.ami.named("Setvar")[before:]}
+    assert again["ACD_CONTACT_1003"] == "/sip:1003@127.0.0.1:5070"
+    assert again["ACD_NEXT_support"].startswith("1003:")
+
+
+async def test_without_ring_ahead_no_contact_is_written() -> None:
+    rig = await started_rig(ring_ahead=False)
+    try:
+        await rig.ami.emit(contact_status("1003", "sip:1003@127.0.0.1:5070", "Created"))
+        await rig.settle()
+        assert contact_published(rig, "1003") is None
+    finally:
+        await rig.runtime.stop()

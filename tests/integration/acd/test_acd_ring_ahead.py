@@ -5,8 +5,10 @@ rings nobody in the end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from acd_it_helpers import AMI_PORT, Acd, wait_until
@@ -76,27 +78,33 @@ async def test_the_ring_ahead_dials_the_contact_the_runtime_publishes(acd: Acd) 
     assert callers.wait(5) == 0, callers.errors()
 
 
-async def ami_function(acd: Acd, expression: str) -> str:
-    """A dialplan function's value as Asterisk computes it (AMI Getvar, no channel)."""
+@contextlib.asynccontextmanager
+async def ami_session(acd: Acd, actions: str) -> AsyncIterator[asyncio.StreamReader]:
+    """A plain AMI session of the service's user (no events) that sends ``actions``."""
     ami = acd.pbx.config.service.ami
     reader, writer = await asyncio.open_connection(ami.host, AMI_PORT)
     try:
         await reader.readline()  # banner
         writer.write(
             f"Action: Login\r\nUsername: {ami.user}\r\nSecret: {ami.secret}\r\n"
-            "Events: off\r\n\r\n"
-            f"Action: Getvar\r\nActionID: fn\r\nVariable: {expression}\r\n\r\n".encode()
+            f"Events: off\r\n\r\n{actions}".encode()
         )
         await writer.drain()
-        async with asyncio.timeout(10):
-            while True:
-                block = (await reader.readuntil(b"\r\n\r\n")).decode()
-                if "ActionID: fn" in block:
-                    found = re.search(r"^Value: ?(.*?)\r?$", block, re.M)
-                    assert found is not None, block
-                    return found.group(1)
+        yield reader
     finally:
         writer.close()
+
+
+async def ami_function(acd: Acd, expression: str) -> str:
+    """A dialplan function's value as Asterisk computes it (AMI Getvar, no channel)."""
+    getvar = f"Action: Getvar\r\nActionID: fn\r\nVariable: {expression}\r\n\r\n"
+    async with ami_session(acd, getvar) as reader, asyncio.timeout(10):
+        while True:
+            block = (await reader.readuntil(b"\r\n\r\n")).decode()
+            if "ActionID: fn" in block:
+                found = re.search(r"^Value: ?(.*?)\r?$", block, re.M)
+                assert found is not None, block
+                return found.group(1)
 
 
 async def test_filter_keeps_a_hyphen_only_at_the_front_of_its_set(acd: Acd) -> None:
@@ -108,18 +116,12 @@ async def test_filter_keeps_a_hyphen_only_at_the_front_of_its_set(acd: Acd) -> N
 async def hold_a_channel_in_the_claims_group(acd: Acd, token: str) -> str:
     """A channel that took claim ``token`` in the same instant: a Local channel waiting in
     madoguchi-hold, joined to the claim's GROUP as the waiting context joins a taker."""
-    ami = acd.pbx.config.service.ami
-    reader, writer = await asyncio.open_connection(ami.host, AMI_PORT)
-    try:
-        await reader.readline()  # banner
-        writer.write(
-            f"Action: Login\r\nUsername: {ami.user}\r\nSecret: {ami.secret}\r\n"
-            "Events: off\r\n\r\n"
-            "Action: Originate\r\nChannel: Local/agent@madoguchi-hold\r\n"
-            "Application: Wait\r\nData: 60\r\nAsync: true\r\n\r\n".encode()
-        )
-        await writer.drain()
-        names: list[str] = []
+    originate = (
+        "Action: Originate\r\nChannel: Local/agent@madoguchi-hold\r\n"
+        "Application: Wait\r\nData: 60\r\nAsync: true\r\n\r\n"
+    )
+    names: list[str] = []
+    async with ami_session(acd, originate):
 
         def up() -> bool:
             out = acd.pbx.cli("core show channels concise")
@@ -127,8 +129,6 @@ async def hold_a_channel_in_the_claims_group(acd: Acd, token: str) -> str:
             return bool(names)
 
         await wait_until("the Local channel is up", up, within=10)
-    finally:
-        writer.close()
     acd.pbx.cli(f"dialplan set chanvar {names[0]} GROUP(acd-claim) {token}")
     out = acd.pbx.cli("group show channels")
     assert re.search(rf"^{re.escape(names[0])}\s+{token}\s+acd-claim", out, re.M), out

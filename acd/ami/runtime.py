@@ -1002,18 +1002,19 @@ class AcdRuntime:
         for contact in contacts:
             if contact.uri:
                 self._contacts.setdefault(contact.aor, set()).add(contact.uri)
-        self._published_contacts.clear()
-        for agent_id in self._agents:
-            self._publish_contact(agent_id)
+        self._republish_contacts()
 
     def republish(self) -> None:
         """Write every claim and every agent's contact again, whatever Asterisk is believed
         to hold: a dialplan reload clears the globals (clearglobalvars)."""
         self._published.clear()
+        self._republish_contacts()
+        self._publish_claims()
+
+    def _republish_contacts(self) -> None:
         self._published_contacts.clear()
         for agent_id in self._agents:
             self._publish_contact(agent_id)
-        self._publish_claims()
 
     def _publish_contact(self, agent_id: str) -> None:
         """ACD_CONTACT_<agent>: its one contact, if it may be dialled directly, else ""."""

@@ -8,6 +8,7 @@ hands its waiting caller to its overflow queue; an agent removed mid-call finish
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,12 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
             "two support calls connected and one caller waiting", two_talking_one_waiting
         )
 
+        contact_1001 = re.compile(r"^\s*ACD_CONTACT_1001=/sip:1001@127\.0\.0\.1:\d+$", re.M)
+
+        async def contact_published() -> bool:
+            return bool(contact_1001.search(asterisk_cli(stack, "dialplan show globals")))
+
+        await wait_for("1001's contact published for ring ahead", contact_published, 10)
         edit_to_new_config(demo_config_restored)
         status = await sighup_and_wait(stack)
         assert status.ok, status.lines
@@ -214,6 +221,8 @@ async def test_reload_during_calls_drops_nothing_and_applies_every_change(
         assert "Gosub(madoguchi-queue,s,1(vip))" in asterisk_cli(
             stack, "dialplan show 300@numbers"
         )  # pbx_config reloaded
+        # which cleared Asterisk's globals (clearglobalvars): the service wrote them again.
+        await wait_for("1001's contact published again", contact_published, 10)
         board = await wallboard()
         assert [q["queue"] for q in board["queues"]].count("vip") == 1
         for ext in ("1001", "1003", "1004"):

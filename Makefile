@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup run test check unit integration browser bench lint fmt typecheck down status clean
+.PHONY: setup run test check static unit integration browser bench lint fmt typecheck down status clean
 
 setup:
 	@bash scripts/setup.sh
@@ -11,14 +11,20 @@ setup:
 run: setup
 	$(VENV)/madoguchi run
 
+# CI runs `make test`: the static checks first, so a lint or type error fails it too.
 test: setup
+	@$(MAKE) --no-print-directory static
 	$(VENV)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 check: setup
+	@$(MAKE) --no-print-directory static
+	$(VENV)/python -m pytest -p no:cacheprovider tests/unit
+
+static:
+	@echo "==> Static checks: ruff (lint, format), mypy --strict"
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
-	$(VENV)/python -m pytest -p no:cacheprovider tests/unit
 
 unit: setup
 	$(VENV)/python -m pytest -p no:cacheprovider tests/unit

@@ -189,7 +189,17 @@ def write_docs(path: Path, report: Mapping[str, Any], rows: list[list[str]]) -> 
         *_steps(report),
         METHOD,
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + _kept_sections(path), encoding="utf-8")
+
+
+KEPT_FROM = "\n## Other benchmarks\n"
+
+
+def _kept_sections(path: Path) -> str:
+    """What follows ``## Other benchmarks``: written by other benchmarks, kept on a rewrite."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    at = old.find(KEPT_FROM)
+    return old[at:] if at >= 0 else ""
 
 
 def _steps(report: Mapping[str, Any]) -> list[str]:

@@ -17,7 +17,6 @@ Pure: the caller passes the instant to check (an aware datetime).
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from configfile import ConfigError, ConfigProblem, load_toml
 from ivr.jp_holidays import UnsupportedYearError, holiday_name
-from madoguchi.config.errors import ConfigError, ConfigProblem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -106,14 +105,7 @@ def always_open(timezone: str = "Asia/Tokyo", name: str = "main") -> Calendar:
 
 def load_calendar(path: Path) -> Calendar:
     """Read and validate a calendar file; raises ConfigError naming every problem."""
-    file = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(file, "", f"cannot read: {exc.strerror}")]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem(file, "", f"not valid TOML: {exc}")]) from exc
-    return parse_calendar(raw, file)
+    return parse_calendar(load_toml(path), str(path))
 
 
 def parse_calendar(raw: Mapping[str, Any], file: str) -> Calendar:

@@ -7,11 +7,11 @@ ConfigError, so an admin fixes a file in one pass.  The node reference is docs/i
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from configfile import ConfigError, ConfigProblem, TomlUnreadable, load_toml
 from ivr.core_sounds import CORE_SOUNDS_EN
 from ivr.flow import (
     CUSTOM_PROMPT_PREFIX,
@@ -38,7 +38,6 @@ from ivr.flow import (
     Voicemail,
     successors,
 )
-from madoguchi.config.errors import ConfigError, ConfigProblem
 
 DEFAULT_SOUNDS_DIR = Path(__file__).resolve().parents[1] / "asterisk" / "sounds"
 SOUND_EXTENSIONS = ("wav", "gsm", "ulaw", "alaw", "sln", "sln16", "g722")
@@ -88,12 +87,9 @@ def load_flows(
     for path in sorted(flows_dir.glob("*.toml")):
         file = str(path)
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(ConfigProblem(file, "", f"cannot read: {exc}"))
-            continue
-        except tomllib.TOMLDecodeError as exc:
-            problems.append(ConfigProblem(file, "", f"not valid TOML: {exc}"))
+            raw = load_toml(path)
+        except TomlUnreadable as exc:
+            problems.append(exc.problem)
             continue
         if not NAME.match(path.stem):
             problems.append(ConfigProblem(file, "", "flow file names must be like main.toml"))

@@ -11,10 +11,10 @@ Public API (see docs/configuration.md):
   (a separate module so this package does not import the ACD)
 """
 
+from configfile import ConfigError, ConfigProblem, Severity
 from madoguchi.config.asterisk import GENERATED_FILES, RELOAD_MODULES, render, write_generated
 from madoguchi.config.check import main_check
 from madoguchi.config.diff import ConfigDiff, diff_config
-from madoguchi.config.errors import ConfigError, ConfigProblem, Severity
 from madoguchi.config.load import ExtraCheck, check_config, load_config
 from madoguchi.config.model import (
     STRATEGIES,

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from madoguchi.config.errors import ConfigError, ConfigProblem
+from configfile import ConfigError, ConfigProblem
 from madoguchi.config.loader import (
     AGENT_ID,
     AGENTS_FILE,

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from madoguchi.config.errors import ConfigError, ConfigProblem
+from configfile import ConfigError, ConfigProblem, read_toml
 from madoguchi.config.loader import (
     AGENTS_FILE,
     CALENDAR_FILE,
@@ -20,7 +20,6 @@ from madoguchi.config.loader import (
     read_numbers,
     read_queues,
     read_service,
-    read_toml,
 )
 from madoguchi.config.model import Config, frozen_map
 from madoguchi.config.reader import Problems, Table
@@ -49,7 +48,7 @@ def collect(
         return Config(source_dir=config_dir), problems.items
 
     def table(name: str, *, required: bool) -> Table:
-        data = read_toml(config_dir / name, problems, required=required)
+        data = read_toml(config_dir / name, problems.items, required=required)
         return Table(
             data or {}, file=str(config_dir / name), path="", problems=problems, env=environment
         )

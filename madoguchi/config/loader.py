@@ -9,10 +9,8 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
-import tomllib
 import zoneinfo
 from datetime import date
-from pathlib import Path
 from typing import Literal, cast
 
 from madoguchi.config.model import (
@@ -38,7 +36,7 @@ from madoguchi.config.model import (
     TimeRange,
     frozen_map,
 )
-from madoguchi.config.reader import Problems, Table, describe_type, did_you_mean
+from madoguchi.config.reader import Table, describe_type, did_you_mean
 from madoguchi.config.requirements import RequirementSyntaxError, parse_requirement
 
 SERVICE_FILE = "madoguchi.toml"
@@ -75,24 +73,6 @@ _DEFAULT_SIP = SipConfig()
 _DEFAULT_STATES = StatesConfig()
 _TIME_RANGE = re.compile(r"([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 _ORIGIN = r"https?://[A-Za-z0-9.\-\[\]:]+"
-
-
-def read_toml(path: Path, problems: Problems, *, required: bool) -> dict[str, object] | None:
-    """The parsed file, or None after recording why it could not be read."""
-    if not path.is_file():
-        if required:
-            problems.add(str(path), "(file)", "file not found")
-        else:
-            problems.add(str(path), "(file)", "file not found; defaults are used", "warning")
-        return None
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        problems.add(str(path), "(file)", f"not valid TOML: {exc}")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add(str(path), "(file)", f"cannot be read: {exc}")
-    return None
 
 
 def _reported(table: Table, name: str) -> bool:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from configfile import ConfigProblem, Severity
 from madoguchi.config.envsubst import EnvSubstitutionError, substitute
-from madoguchi.config.errors import ConfigProblem, Severity
 
 # Characters that would let a value start a new line, a comment (;), a section ([...]),
 # or break out of a quoted caller-ID name in Asterisk's .conf syntax.

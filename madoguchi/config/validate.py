@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from madoguchi.config.errors import ConfigProblem, Severity
+from configfile import ConfigProblem, Severity
 from madoguchi.config.loader import (
     AGENTS_FILE,
     IVR_DIR,

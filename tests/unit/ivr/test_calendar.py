@@ -12,7 +12,7 @@ from ivr.jp_holidays import (
     holidays_of_year,
     vernal_equinox_day,
 )
-from madoguchi.config.errors import ConfigError
+from configfile import ConfigError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

@@ -7,7 +7,7 @@ from ivr_fakes import QUEUES, FlowsFactory
 
 from ivr.flow import Collect, Menu
 from ivr.loader import load_flows
-from madoguchi.config.errors import ConfigError
+from configfile import ConfigError
 
 OK = """
 [flow]

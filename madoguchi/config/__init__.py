@@ -39,11 +39,6 @@ from madoguchi.config.model import (
     SupervisorConfig,
     TimeRange,
 )
-from madoguchi.config.requirements import (
-    Requirement,
-    RequirementSyntaxError,
-    parse_requirement,
-)
 
 __all__ = [
     "GENERATED_FILES",
@@ -67,8 +62,6 @@ __all__ = [
     "QueueConfig",
     "RecordingConfig",
     "RelaxStep",
-    "Requirement",
-    "RequirementSyntaxError",
     "RetentionConfig",
     "ServiceConfig",
     "Severity",
@@ -80,7 +73,6 @@ __all__ = [
     "diff_config",
     "load_config",
     "main_check",
-    "parse_requirement",
     "render",
     "write_generated",
 ]

@@ -13,6 +13,7 @@ import zoneinfo
 from datetime import date
 from typing import Literal, cast
 
+from acd.core.requirements import RequirementError, parse_requirement
 from madoguchi.config.model import (
     STRATEGIES,
     WEEKDAYS,
@@ -37,7 +38,6 @@ from madoguchi.config.model import (
     frozen_map,
 )
 from madoguchi.config.reader import Table, describe_type, did_you_mean
-from madoguchi.config.requirements import RequirementSyntaxError, parse_requirement
 
 SERVICE_FILE = "madoguchi.toml"
 AGENTS_FILE = "agents.toml"
@@ -325,8 +325,8 @@ def _requirement(t: Table, name: str) -> str:
     text = t.string(name, "")
     try:
         parse_requirement(text)
-    except RequirementSyntaxError as exc:
-        t.problem(name, f"invalid skill requirement '{text}': {exc}")
+    except RequirementError as exc:
+        t.problem(name, f"invalid skill requirement '{text}': {exc.reason} at column {exc.column}")
         return ""
     return text.strip()
 

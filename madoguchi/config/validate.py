@@ -9,15 +9,15 @@ from pathlib import Path
 
 from acd.core.requirements import AllOf, AnyOf, Comparison, Requirement, parse_requirement
 from configfile import ConfigProblem, Severity
-from madoguchi.config.loader import (
+from configfile.schema import did_you_mean
+from madoguchi.config.model import AgentConfig, Config, QueueConfig
+from madoguchi.config.names import (
     AGENTS_FILE,
     IVR_DIR,
     NUMBERS_FILE,
     QUEUES_FILE,
     SERVICE_FILE,
 )
-from madoguchi.config.model import AgentConfig, Config, QueueConfig
-from madoguchi.config.reader import did_you_mean
 
 MIN_PASSWORD_LENGTH = 8
 _COMMON_PASSWORDS = frozenset(

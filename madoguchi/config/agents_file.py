@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict
 
 from configfile import ConfigProblem
+from configfile.fields import integer, name, text
 from configfile.schema import problem, validate_file
-from madoguchi.config.fields import integer, name, text
+from madoguchi.config.asterisk_safe import asterisk_safe
 from madoguchi.config.model import AgentConfig, StatesConfig, SupervisorConfig, frozen_map
 from madoguchi.config.names import (
     AGENT_ID,
@@ -48,8 +49,8 @@ class _Table(BaseModel):
 
 class _Agent(_Table):
     id: Annotated[str, text(pattern=AGENT_ID, hint=AGENT_ID_HINT)]
-    name: Annotated[str | None, text(non_empty=True, asterisk_safe=True)] = None  # required
-    password: Annotated[str, text(asterisk_safe=True, secret=True)] = ""
+    name: Annotated[str | None, text(non_empty=True, then=asterisk_safe)] = None  # required
+    password: Annotated[str, text(secret=True, then=asterisk_safe)] = ""
     pin: Annotated[str, text(pattern=r"[0-9]{4,12}", hint="4 to 12 digits", secret=True)] = ""
     skills: dict[SkillName, Annotated[int, integer(*SKILL_LEVELS)]] = {}
     queues: dict[QueueName, Annotated[int, integer(*QUEUE_LEVELS)]] = {}

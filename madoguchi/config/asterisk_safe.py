@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from configfile.schema import problem
+
 # Characters that would let a value start a new line, a comment (;), a section ([...]),
 # or break out of a quoted caller-ID name in Asterisk's .conf syntax.
 ASTERISK_UNSAFE = frozenset('\r\n;[]"<>\\\x00')
@@ -26,3 +28,10 @@ def asterisk_unsafe_reason(text: str) -> str | None:
     if text != text.strip():
         return "must not begin or end with spaces (Asterisk would strip them)"
     return None
+
+
+def asterisk_safe(text: str) -> str:
+    """``text`` when it may be written into a .conf file (a ``then`` of configfile.fields.text)."""
+    if reason := asterisk_unsafe_reason(text):
+        raise problem(reason)
+    return text

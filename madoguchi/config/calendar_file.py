@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from configfile import ConfigProblem
+from configfile.fields import BOOLEAN, DATE, name, string, text
 from configfile.schema import did_you_mean, problem, validate_file
-from madoguchi.config.fields import BOOLEAN, DATE, name, string, text
 from madoguchi.config.model import WEEKDAYS, CalendarConfig, HoursConfig, TimeRange, frozen_map
 from madoguchi.config.names import HOURS_NAME
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from configfile import ConfigProblem
+from configfile.fields import name, text
 from configfile.schema import validate_file
-from madoguchi.config.fields import name, text
 from madoguchi.config.model import NumberRoute
 from madoguchi.config.names import FLOW_NAME, NUMBER, QUEUE_NAME, QUEUE_NAME_HINT
 

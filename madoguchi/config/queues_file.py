@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from acd.core.requirements import RequirementError, parse_requirement
 from configfile import ConfigProblem
+from configfile.fields import BOOLEAN, integer, name, text
 from configfile.schema import problem, validate_file
-from madoguchi.config.fields import BOOLEAN, integer, name, text
 from madoguchi.config.model import (
     STRATEGIES,
     OverflowConfig,

@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from configfile import ConfigProblem
+from configfile.fields import BOOLEAN, integer, text
 from configfile.schema import problem, validate_file
-from madoguchi.config.fields import BOOLEAN, integer, text
+from madoguchi.config.asterisk_safe import asterisk_safe
 from madoguchi.config.model import (
     AmiConfig,
     CtiConfig,
@@ -79,7 +80,7 @@ class _Ami(_Table):
     user: Annotated[
         str, text(pattern=r"[A-Za-z0-9_.-]{1,64}", hint="letters, digits, _ . - (max 64)")
     ] = _AMI.user
-    secret: Annotated[str, text(asterisk_safe=True, secret=True)] = ""
+    secret: Annotated[str, text(secret=True, then=asterisk_safe)] = ""
     ring_ahead_yield_ms: Annotated[int, integer(0, 50)] = _AMI.ring_ahead_yield_ms
 
 

@@ -1,6 +1,7 @@
-"""The leaf values of the configuration files as pydantic validators, with the project's
-reasons: integers in a range, booleans, strings (after ``${ENV}`` substitution) with their
-checks, the names that key tables, dates. Models use them as ``Annotated[int, integer(1, 9)]``.
+"""The leaf values of configuration files as pydantic validators, with the house's
+reasons: integers in a range, booleans, strings (after ``${ENV}`` substitution, the
+environment coming as ``context={"env": ...}``) with their checks, the names that key
+tables, dates. Models use them as ``Annotated[int, integer(1, 9)]``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from datetime import date
 
 from pydantic import PlainValidator, ValidationInfo
 
+from configfile.envsubst import EnvSubstitutionError, substitute
 from configfile.schema import describe_type, did_you_mean, problem
-from madoguchi.config.asterisk_safe import asterisk_unsafe_reason
-from madoguchi.config.envsubst import EnvSubstitutionError, substitute
 
 
 def integer(minimum: int, maximum: int) -> PlainValidator:
@@ -42,7 +42,6 @@ def text(
     pattern: str | None = None,
     hint: str = "",
     non_empty: bool = False,
-    asterisk_safe: bool = False,
     secret: bool = False,
     then: Callable[[str], str] | None = None,
 ) -> PlainValidator:
@@ -56,8 +55,6 @@ def text(
         result = string(value, info)
         if non_empty and not result.strip():
             raise problem("must not be empty")
-        if asterisk_safe and (reason := asterisk_unsafe_reason(result)):
-            raise problem(reason)
         if options is not None and result not in options:
             raise problem(
                 f"'{result}' is not one of {', '.join(options)}{did_you_mean(result, options)}"

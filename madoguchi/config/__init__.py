@@ -8,7 +8,11 @@ Public API (see docs/configuration.md):
 * ``diff_config(old, new) -> ConfigDiff``
 * ``main_check(dir, *, extra_checks=()) -> int`` (prints problems; non-zero on error)
 * ``madoguchi.config.acd.queue_specs(config)`` / ``agent_specs(config)``: the ACD's specs
-  (a separate module so this package does not import the ACD)
+  (a separate module so this package does not import the ACD's specs)
+
+Each file is validated by pydantic models in a module of its own (``service_file``,
+``agents_file``, ``queues_file``, ``calendar_file`` (the IVR's schema), ``numbers_file``);
+the rules across files are ``validate``; problems and TOML reading are ``configfile``'s.
 """
 
 from configfile import ConfigError, ConfigProblem, Severity

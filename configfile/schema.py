@@ -16,7 +16,6 @@ import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -62,19 +61,6 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Wording:
-    """How pydantic's own errors read; a package may keep the wording its admins know."""
-
-    missing: str = "is required"
-    unknown_key: str = "unknown key"
-    suggest_keys: bool = True  # add a did-you-mean to an unknown key
-    not_a_table: str | None = None  # None: "expected a table ..., got <type>"
-
-
-HOUSE = Wording()
-
-
 def validate_file(
     schema: type[M],
     data: Mapping[str, Any],
@@ -82,30 +68,7 @@ def validate_file(
     file: str,
     context: Mapping[str, Any] | None = None,
 ) -> tuple[M, list[ConfigProblem]]:
-    """The validated model (defaults where values failed) and every problem of ``data``.
-
-    For a file's top level, whose every key has a default.
-    """
-    model, problems = validate_table(schema, data, file=file, context=context)
-    if model is None:
-        raise RuntimeError(f"{schema.__name__} has a required key at its top level")
-    return model, problems
-
-
-def validate_table(
-    schema: type[M],
-    data: Mapping[str, Any],
-    *,
-    file: str,
-    at: Loc = (),
-    context: Mapping[str, Any] | None = None,
-    wording: Wording = HOUSE,
-) -> tuple[M | None, list[ConfigProblem]]:
-    """Validate the table ``data`` found at key path ``at`` of ``file``.
-
-    The model has defaults where values failed; None when a required key is missing or
-    failed (the table cannot be used). Every problem is returned either way.
-    """
+    """The validated model (defaults where values failed) and every problem of ``data``."""
     working: dict[str, Any] = copy.deepcopy(dict(data))
     problems: list[ConfigProblem] = []
     for round_ in range(_MAX_ROUNDS):
@@ -115,15 +78,12 @@ def validate_table(
             errors = exc.errors(include_url=False)
         if round_ == 0:  # later rounds only see what dropping a value left behind
             failed: set[Loc] = {tuple(error["loc"]) for error in errors}
-            for error in errors:
-                key = key_path(data, error["loc"], failed)
-                key = ".".join(str(part) for part in at) + (f".{key}" if at else key)
-                problems.append(ConfigProblem(file, key, _reason(schema, error, wording)))
-        drops = [_drop_loc(error) for error in errors]
-        if any(loc == () for loc in drops):
-            return None, problems  # the table itself lacks a required key
-        for loc in drops:
-            _drop(working, loc)
+            problems.extend(
+                ConfigProblem(file, key_path(data, error["loc"], failed), _reason(schema, error))
+                for error in errors
+            )
+        for error in errors:
+            _drop(working, _drop_loc(error))
         working = _without_dropped(working)
     raise RuntimeError(f"{file}: validation did not settle")  # a schema bug, not a file's
 
@@ -150,21 +110,17 @@ def key_path(data: Mapping[str, Any], loc: Loc, failed: AbstractSet[Loc] = froze
     return key
 
 
-def _reason(schema: type[BaseModel], error: ErrorDetails, wording: Wording) -> str:
+def _reason(schema: type[BaseModel], error: ErrorDetails) -> str:
     kind = error["type"]
     value = error["input"]
     if kind == PROBLEM:
         return str(error["ctx"]["reason"]) if "ctx" in error else error["msg"]
     if kind == "extra_forbidden":
-        if not wording.suggest_keys:
-            return wording.unknown_key
         name = str(error["loc"][-1])
-        return wording.unknown_key + did_you_mean(name, _fields_at(schema, error["loc"][:-1]))
+        return f"unknown key{did_you_mean(name, _fields_at(schema, error['loc'][:-1]))}"
     if kind == "missing":
-        return wording.missing
+        return "is required"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        if wording.not_a_table is not None:
-            return wording.not_a_table
         return f"expected a table{_table_header(schema, error['loc'])}, got {describe_type(value)}"
     if kind in ("list_type", "tuple_type"):
         return f"expected an array, got {describe_type(value)}"

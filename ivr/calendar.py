@@ -1,6 +1,6 @@
 """Business hours: weekly opening ranges, admin closed days and Japanese public holidays.
 
-The shape of `config/calendar.toml` (validated by ivr.calendar_file):
+Reads the shape of `config/calendar.toml` (see the config layout):
 
     timezone = "Asia/Tokyo"
     japanese_holidays = true          # public holidays close every schedule ...
@@ -17,24 +17,37 @@ from ivr.jp_holidays (the maintained ``holidays`` package), looked up by that da
 
 from __future__ import annotations
 
-import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from configfile import ConfigError, load_toml
-from ivr.calendar_file import TimeRange, read_calendar_file
+from configfile import ConfigError, ConfigProblem, load_toml
 from ivr.jp_holidays import japanese_holidays
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
 class DayStatus(Enum):
     OPEN = "open"
     CLOSED = "closed"  # outside the opening hours
     HOLIDAY = "holiday"  # a public holiday or an admin closed day
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """Half-open range of minutes since midnight: [start, end)."""
+
+    start: int
+    end: int
+
+    def contains(self, minute: int) -> bool:
+        return self.start <= minute < self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +98,93 @@ def always_open(timezone: str = "Asia/Tokyo", name: str = "main") -> Calendar:
     )
 
 
-def load_calendar(path: Path, env: Mapping[str, str] | None = None) -> Calendar:
-    """Read and validate a calendar file; raises ConfigError naming every problem.
-
-    ``env`` supplies ``${NAME}`` values (default: the process environment).
-    """
-    return parse_calendar(load_toml(path), str(path), env)
+def load_calendar(path: Path) -> Calendar:
+    """Read and validate a calendar file; raises ConfigError naming every problem."""
+    return parse_calendar(load_toml(path), str(path))
 
 
-def parse_calendar(
-    raw: Mapping[str, Any], file: str, env: Mapping[str, str] | None = None
-) -> Calendar:
-    parsed, problems = read_calendar_file(raw, file, os.environ if env is None else env)
-    if any(p.severity == "error" for p in problems):
-        raise ConfigError(problems)
-    common_closed = frozenset(parsed.closed)
-    schedules = {
-        name: Schedule(
-            name,
-            hours.week(),
-            frozenset(hours.closed) | common_closed,
-            parsed.japanese_holidays
-            if hours.japanese_holidays is None
-            else hours.japanese_holidays,
+def parse_calendar(raw: Mapping[str, Any], file: str) -> Calendar:
+    problems: list[ConfigProblem] = []
+    tz_name = raw.get("timezone", "Asia/Tokyo")
+    timezone = ZoneInfo("UTC")
+    if not isinstance(tz_name, str):
+        problems.append(ConfigProblem(file, "timezone", "must be a string like Asia/Tokyo"))
+    else:
+        try:
+            timezone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(ConfigProblem(file, "timezone", f"unknown time zone {tz_name!r}"))
+    default_holidays = raw.get("japanese_holidays", True)
+    if not isinstance(default_holidays, bool):
+        problems.append(ConfigProblem(file, "japanese_holidays", "must be true or false"))
+        default_holidays = True
+    common_closed = _parse_days(raw.get("closed", []), file, "closed", problems)
+    schedules: dict[str, Schedule] = {}
+    hours = raw.get("hours", {})
+    if not isinstance(hours, dict):
+        problems.append(ConfigProblem(file, "hours", "must be a table of schedules"))
+        hours = {}
+    for name, body in hours.items():
+        key = f"hours.{name}"
+        if not isinstance(body, dict):
+            problems.append(ConfigProblem(file, key, "must be a table (mon..sun, closed)"))
+            continue
+        unknown = set(body) - set(WEEKDAYS) - {"closed", "japanese_holidays"}
+        for extra in sorted(unknown):
+            problems.append(ConfigProblem(file, f"{key}.{extra}", "unknown key"))
+        weekly = tuple(
+            _parse_ranges(body.get(day, []), file, f"{key}.{day}", problems) for day in WEEKDAYS
         )
-        for name, hours in parsed.hours.items()
-    }
-    return Calendar(ZoneInfo(parsed.timezone), schedules)
+        closed = _parse_days(body.get("closed", []), file, f"{key}.closed", problems)
+        holidays = body.get("japanese_holidays", default_holidays)
+        if not isinstance(holidays, bool):
+            problems.append(ConfigProblem(file, f"{key}.japanese_holidays", "must be a bool"))
+            holidays = default_holidays
+        schedules[name] = Schedule(name, weekly, closed | common_closed, holidays)
+    if problems:
+        raise ConfigError(problems)
+    return Calendar(timezone, schedules)
+
+
+def _parse_days(value: Any, file: str, key: str, problems: list[ConfigProblem]) -> frozenset[date]:
+    if not isinstance(value, list):
+        problems.append(ConfigProblem(file, key, "must be a list of dates (YYYY-MM-DD)"))
+        return frozenset()
+    days: set[date] = set()
+    for i, item in enumerate(value):
+        if isinstance(item, date) and not isinstance(item, datetime):
+            days.add(item)  # TOML local dates arrive already parsed
+            continue
+        try:
+            days.add(date.fromisoformat(str(item)))
+        except ValueError:
+            problems.append(ConfigProblem(file, f"{key}[{i}]", f"not a date: {item!r}"))
+    return frozenset(days)
+
+
+def _parse_ranges(
+    value: Any, file: str, key: str, problems: list[ConfigProblem]
+) -> tuple[TimeRange, ...]:
+    if not isinstance(value, list):
+        problems.append(ConfigProblem(file, key, 'must be a list like ["09:00-18:00"]'))
+        return ()
+    ranges: list[TimeRange] = []
+    for i, item in enumerate(value):
+        match = _RANGE.match(item) if isinstance(item, str) else None
+        if match is None:
+            problems.append(ConfigProblem(file, f"{key}[{i}]", f"not HH:MM-HH:MM: {item!r}"))
+            continue
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or start >= end:
+            problems.append(
+                ConfigProblem(
+                    file,
+                    f"{key}[{i}]",
+                    f"bad range {item!r}: start must be before end, end at most 24:00 "
+                    "(split a range over midnight into two days)",
+                )
+            )
+            continue
+        ranges.append(TimeRange(start, end))
+    return tuple(ranges)

@@ -21,7 +21,7 @@ from ivr.flow import (
     ToQueue,
     successors,
 )
-from ivr.flow_parser import FlowFile
+from ivr.flow_fields import FlowFile
 from ivr.flow_syntax import SOUND_EXTENSIONS
 
 

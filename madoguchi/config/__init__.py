@@ -11,7 +11,7 @@ Public API (see docs/configuration.md):
   (a separate module so this package does not import the ACD's specs)
 
 Each file is validated by pydantic models in a module of its own (``service_file``,
-``agents_file``, ``queues_file``, ``calendar_file`` (the IVR's schema), ``numbers_file``);
+``agents_file``, ``queues_file``, ``calendar_file``, ``numbers_file``);
 the rules across files are ``validate``; problems and TOML reading are ``configfile``'s.
 """
 

@@ -157,12 +157,3 @@ lunch = ["12:00-13:00"]
 def test_toml_dates_accepted() -> None:
     cal = parse_calendar({"closed": [date(2026, 1, 5)], "hours": {"x": {"mon": []}}}, "f")
     assert cal.status("x", datetime(2026, 1, 5, 10, tzinfo=TOKYO)) is DayStatus.HOLIDAY
-
-
-def test_environment_references_are_read_as_by_the_configuration_check(tmp_path: Path) -> None:
-    # The IVR and `madoguchi config check` share one schema: a value the check accepts
-    # from the environment must not be refused when the IVR reads the same file.
-    f = tmp_path / "calendar.toml"
-    f.write_text('timezone = "${CALLCENTER_TZ:-Asia/Tokyo}"\n[hours.main]\n', encoding="utf-8")
-    assert load_calendar(f, {}).timezone == TOKYO
-    assert load_calendar(f, {"CALLCENTER_TZ": "UTC"}).timezone == ZoneInfo("UTC")

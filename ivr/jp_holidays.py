@@ -8,27 +8,40 @@ holidays (国民の休日) are included; names are Japanese.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
 class JapaneseHolidays:
     """Looks days up; a year's holidays are computed on its first look-up (no I/O then)."""
 
-    def __init__(self) -> None:
-        # Built once: reading the Japanese names (gettext catalogue) is the only file access.
-        self._days = holidays.country_holidays("JP", language="ja")
-
     def name(self, day: date) -> str | None:
         """The holiday's name when ``day`` is a public holiday, else None."""
-        return self._days.get(day)
+        return _every_year().get(day)
 
     def of_year(self, year: int) -> dict[date, str]:
         """Every public holiday of ``year`` (date -> name), in date order."""
-        found = holidays.country_holidays("JP", language="ja", years=year)
+        found: Mapping[date, str] = _japan(year)
         return {day: str(name) for day, name in sorted(found.items())}
+
+
+def _japan(year: int | None) -> HolidayBase:
+    # Imported on first use: the classic AGI script starts a Python per call, without a
+    # bytecode cache for the virtualenv, and most schedules never ask about holidays.
+    import holidays
+
+    return holidays.country_holidays("JP", language="ja", years=() if year is None else year)
+
+
+@cache
+def _every_year() -> HolidayBase:
+    """Filled year by year as days are looked up (reading the Japanese names once)."""
+    return _japan(None)
 
 
 @cache

@@ -30,6 +30,7 @@ from asterisk.agi import (
     AGIUsageError,
 )
 
+from configfile import ConfigError
 from ivr.agi_channel import DEFAULT_CUSTOM_SOUNDS_DIR, AgiChannel, AgiSend
 from ivr.agi_codec import AgiReply, build_command
 from ivr.caller import CallInfo
@@ -40,7 +41,6 @@ from ivr.crm import InMemoryCrm
 from ivr.engine import IvrEngine
 from ivr.loader import DEFAULT_SOUNDS_DIR
 from ivr.outcome import IvrOutcome
-from madoguchi.config.errors import ConfigError
 
 log = logging.getLogger("ivr.agi_script")
 

@@ -11,23 +11,23 @@ Reads the shape of `config/calendar.toml` (see the config layout):
     closed = ["2026-08-13"]           # closed days of this schedule only
     japanese_holidays = false         # optional per-schedule override
 
-Pure: the caller passes the instant to check (an aware datetime).
+Pure: the caller passes the instant to check (an aware datetime); the public holidays come
+from ivr.jp_holidays (the maintained ``holidays`` package), looked up by that day.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ivr.jp_holidays import UnsupportedYearError, holiday_name
-from madoguchi.config.errors import ConfigError, ConfigProblem
+from configfile import ConfigError, ConfigProblem, load_toml
+from ivr.jp_holidays import japanese_holidays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -58,10 +58,15 @@ class Schedule:
     japanese_holidays: bool
 
 
+class PublicHolidays(Protocol):
+    def name(self, day: date) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Calendar:
     timezone: ZoneInfo
     schedules: Mapping[str, Schedule]
+    public_holidays: PublicHolidays = field(default_factory=japanese_holidays)
 
     def status(self, schedule_name: str, at: datetime) -> DayStatus:
         """Whether `schedule_name` is open at the aware instant `at`."""
@@ -72,7 +77,7 @@ class Calendar:
         day = local.date()
         if day in schedule.closed_days:
             return DayStatus.HOLIDAY
-        if schedule.japanese_holidays and _is_public_holiday(day):
+        if schedule.japanese_holidays and self.public_holidays.name(day) is not None:
             return DayStatus.HOLIDAY
         minute = local.hour * 60 + local.minute
         if any(r.contains(minute) for r in schedule.weekly[local.weekday()]):
@@ -81,18 +86,7 @@ class Calendar:
 
     def holiday_name(self, at: datetime) -> str | None:
         """The Japanese public holiday at `at` (in the calendar's time zone), if any."""
-        return _public_holiday_name(at.astimezone(self.timezone).date())
-
-
-def _public_holiday_name(day: date) -> str | None:
-    try:
-        return holiday_name(day)
-    except UnsupportedYearError:
-        return None  # outside 2007-2099 there are no holidays we can vouch for
-
-
-def _is_public_holiday(day: date) -> bool:
-    return _public_holiday_name(day) is not None
+        return self.public_holidays.name(at.astimezone(self.timezone).date())
 
 
 def always_open(timezone: str = "Asia/Tokyo", name: str = "main") -> Calendar:
@@ -106,14 +100,7 @@ def always_open(timezone: str = "Asia/Tokyo", name: str = "main") -> Calendar:
 
 def load_calendar(path: Path) -> Calendar:
     """Read and validate a calendar file; raises ConfigError naming every problem."""
-    file = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(file, "", f"cannot read: {exc.strerror}")]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem(file, "", f"not valid TOML: {exc}")]) from exc
-    return parse_calendar(raw, file)
+    return parse_calendar(load_toml(path), str(path))
 
 
 def parse_calendar(raw: Mapping[str, Any], file: str) -> Calendar:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+from configfile import TomlUnreadable, load_toml
 from ivr.calendar import Calendar, always_open, load_calendar
 from ivr.flow import Flow
 from ivr.loader import DEFAULT_SOUNDS_DIR, load_flows
-from madoguchi.config.errors import ConfigError, ConfigProblem
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
@@ -16,11 +15,11 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 def queue_names(queues_file: Path) -> set[str]:
     """The [queue.<name>] names of queues.toml (its other checks belong to madoguchi.config)."""
     try:
-        raw = tomllib.loads(queues_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return set()
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError([ConfigProblem(str(queues_file), "", f"unreadable: {exc}")]) from exc
+        raw = load_toml(queues_file)
+    except TomlUnreadable as exc:
+        if exc.missing:
+            return set()
+        raise
     queues = raw.get("queue", {})
     return set(queues) if isinstance(queues, dict) else set()
 

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ivr.calendar import Calendar, DayStatus
+from ivr.call_state import DEFAULT_LIMITS, CallState, Limits, OverLimit
 from ivr.caller import CallInfo
 from ivr.channel import DTMF_KEYS, Channel, ChannelHangup
 from ivr.check_digits import luhn_valid
+from ivr.conditions import field_value, matches
 from ivr.crm import Crm
 from ivr.flow import (
     Branch,
-    Case,
     CheckDigit,
     Collect,
     Flow,
@@ -33,7 +31,6 @@ from ivr.flow import (
     LookupBy,
     Menu,
     Node,
-    Operator,
     Play,
     Prompts,
     Say,
@@ -43,12 +40,10 @@ from ivr.flow import (
     Voicemail,
 )
 from ivr.outcome import (
-    MAX_PATH_STEPS,
     Customer,
     Entered,
     IvrOutcome,
     IvrResult,
-    Step,
     mask,
 )
 
@@ -57,64 +52,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Ending = ToQueue | Voicemail | Hangup
 DECIMAL = "0123456789"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-call bounds, so a DTMF flood or an admin's menu loop cannot hold a line forever."""
-
-    max_digits: int = 200  # keys accepted over the whole call
-    type_ahead: int = 8  # keys kept from barge-in for the next menu or entry
-
-
-DEFAULT_LIMITS = Limits()
-
-
-class _OverLimit(Exception):
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
-
-
-@dataclass
-class _CallState:
-    flow: Flow
-    entry_flow: str
-    language: str
-    queue: str | None
-    node: str = ""
-    priority: int = 0
-    skills: str = ""
-    data: dict[str, str] = field(default_factory=dict)
-    path: deque[Step] = field(default_factory=lambda: deque(maxlen=MAX_PATH_STEPS))
-    path_truncated: bool = False
-    entered_clear: dict[str, str] = field(default_factory=dict)  # never leaves the engine
-    entered: dict[str, Entered] = field(default_factory=dict)
-    customer: Customer | None = None
-    customer_record: Mapping[str, Any] | None = None
-    steps: int = 0
-    digits: int = 0
-    type_ahead: deque[str] = field(default_factory=deque)
-
-    def record(self, kind: str, value: str | None = None) -> None:
-        if len(self.path) == self.path.maxlen:
-            self.path_truncated = True
-        self.path.append(Step(self.node, kind, value))
-
-    def outcome(self, result: IvrResult) -> IvrOutcome:
-        return IvrOutcome(
-            flow=self.entry_flow,
-            result=result,
-            language=self.language,
-            queue=self.queue if result is IvrResult.QUEUE else None,
-            priority=self.priority,
-            skills=self.skills,
-            path=tuple(self.path),
-            path_truncated=self.path_truncated,
-            entered=dict(self.entered),
-            customer=self.customer,
-            data=dict(self.data),
-        )
 
 
 class IvrEngine:
@@ -136,7 +73,7 @@ class IvrEngine:
     async def run(self, flow_name: str, channel: Channel, call: CallInfo) -> IvrOutcome:
         """Run `flow_name` for one call until it is queued, sent to voicemail or ended."""
         flow = self.flows[flow_name]
-        state = _CallState(flow, flow.name, flow.language, flow.default_queue)
+        state = CallState(flow, flow.name, flow.language, flow.default_queue)
         try:
             await channel.answer()
             preset = await channel.get_variable("IVR_LANGUAGE")
@@ -145,7 +82,7 @@ class IvrEngine:
             await channel.set_variable("CHANNEL(language)", state.language)
             try:
                 ending = await self._walk(state, channel, call)
-            except _OverLimit as exc:
+            except OverLimit as exc:
                 state.record("limit", exc.what)
                 ending = ToQueue("limit") if state.queue else Hangup("limit")
                 state.type_ahead.clear()
@@ -163,12 +100,12 @@ class IvrEngine:
         )
         return outcome
 
-    async def _walk(self, state: _CallState, channel: Channel, call: CallInfo) -> Ending:
+    async def _walk(self, state: CallState, channel: Channel, call: CallInfo) -> Ending:
         name = state.flow.start
         while True:
             state.steps += 1
             if state.steps > state.flow.max_steps:
-                raise _OverLimit("steps")
+                raise OverLimit("steps")
             node: Node = state.flow.nodes[name]
             state.node = name
             match node:
@@ -201,29 +138,29 @@ class IvrEngine:
 
     # -- keys -------------------------------------------------------------------------------
 
-    def _accept(self, state: _CallState, key: str | None) -> str | None:
+    def _accept(self, state: CallState, key: str | None) -> str | None:
         if key is None or len(key) != 1 or key not in DTMF_KEYS:
             return None
         state.digits += 1
         if state.digits > self.limits.max_digits:
-            raise _OverLimit("digits")
+            raise OverLimit("digits")
         return key
 
-    def _keep(self, state: _CallState, key: str | None) -> None:
+    def _keep(self, state: CallState, key: str | None) -> None:
         """A key pressed during a prompt waits for the next menu or entry (type-ahead)."""
         accepted = self._accept(state, key)
         if accepted is not None and len(state.type_ahead) < self.limits.type_ahead:
             state.type_ahead.append(accepted)
 
     async def _next_key(
-        self, state: _CallState, channel: Channel, wait_seconds: float
+        self, state: CallState, channel: Channel, wait_seconds: float
     ) -> str | None:
         if state.type_ahead:
             return state.type_ahead.popleft()
         return self._accept(state, await channel.read_digit(wait_seconds))
 
     async def _play(
-        self, state: _CallState, channel: Channel, prompts: Prompts, interruptible: bool
+        self, state: CallState, channel: Channel, prompts: Prompts, interruptible: bool
     ) -> None:
         for prompt in prompts:
             if interruptible and state.type_ahead:
@@ -234,7 +171,7 @@ class IvrEngine:
 
     # -- nodes ------------------------------------------------------------------------------
 
-    async def _menu(self, state: _CallState, channel: Channel, node: Menu) -> str:
+    async def _menu(self, state: CallState, channel: Channel, node: Menu) -> str:
         for attempt in range(1, node.attempts + 1):
             await self._play(state, channel, node.prompts, interruptible=True)
             key = await self._next_key(state, channel, node.timeout)
@@ -254,7 +191,7 @@ class IvrEngine:
         return node.next_on_fallback
 
     async def _reject(
-        self, state: _CallState, channel: Channel, prompts: Prompts, last: bool
+        self, state: CallState, channel: Channel, prompts: Prompts, last: bool
     ) -> None:
         """After wrong input: the rest of the burst (a flood, a trailing #) is not an answer,
         so type-ahead is dropped and the "invalid" prompt cannot be interrupted."""
@@ -262,7 +199,7 @@ class IvrEngine:
         if not last:
             await self._play(state, channel, prompts, interruptible=False)
 
-    async def _collect(self, state: _CallState, channel: Channel, node: Collect) -> str:
+    async def _collect(self, state: CallState, channel: Channel, node: Collect) -> str:
         for attempt in range(1, node.attempts + 1):
             await self._play(state, channel, node.prompts, interruptible=True)
             kind, digits = await self._read_entry(state, channel, node)
@@ -288,7 +225,7 @@ class IvrEngine:
         return node.next_on_fallback
 
     async def _read_entry(
-        self, state: _CallState, channel: Channel, node: Collect
+        self, state: CallState, channel: Channel, node: Collect
     ) -> tuple[str, str]:
         """("value", digits) | ("empty", "") | ("timeout", "") | ("bad_key"|"too_long", "")."""
         digits = ""
@@ -317,8 +254,8 @@ class IvrEngine:
             return "check_digit"
         return None
 
-    async def _say(self, state: _CallState, channel: Channel, node: Say, call: CallInfo) -> None:
-        value = self._field(state, node.value, call)
+    async def _say(self, state: CallState, channel: Channel, node: Say, call: CallInfo) -> None:
+        value = field_value(state, node.value, call)
         text = "" if value is None else str(value)
         if node.mode is SayMode.NUMBER and text.isdecimal() and text.isascii():
             self._keep(state, await channel.say_number(int(text), DTMF_KEYS))
@@ -327,7 +264,7 @@ class IvrEngine:
             if spoken:
                 self._keep(state, await channel.say_digits(spoken, DTMF_KEYS))
 
-    async def _lookup(self, state: _CallState, node: Lookup, call: CallInfo) -> str:
+    async def _lookup(self, state: CallState, node: Lookup, call: CallInfo) -> str:
         by_caller = node.by is LookupBy.CALLER
         key = call.caller_number if by_caller else state.entered_clear.get(node.input or "", "")
         if not key:
@@ -348,7 +285,7 @@ class IvrEngine:
         state.record("lookup", "found")
         return node.next_on_found
 
-    def _hours(self, state: _CallState, node: Hours) -> str:
+    def _hours(self, state: CallState, node: Hours) -> str:
         try:
             status = self.calendar.status(node.schedule, self.clock())
         except KeyError:
@@ -361,31 +298,13 @@ class IvrEngine:
             return node.next_on_holiday
         return node.next_on_closed
 
-    def _branch(self, state: _CallState, node: Branch, call: CallInfo) -> str:
+    def _branch(self, state: CallState, node: Branch, call: CallInfo) -> str:
         for case in node.cases:
-            if _matches(case, self._field(state, case.field, call)):
+            if matches(case, field_value(state, case.field, call)):
                 return case.next
         return node.default
 
-    @staticmethod
-    def _field(state: _CallState, ref: str, call: CallInfo) -> Any:
-        if ref == "customer.found":
-            return state.customer is not None
-        head, _, rest = ref.partition(".")
-        if head == "customer":
-            record = state.customer_record
-            return None if record is None else record.get(rest)
-        if head == "entered":
-            return state.entered_clear.get(rest)
-        simple: dict[str, Any] = {
-            "language": state.language,
-            "queue": state.queue,
-            "caller.number": call.caller_number,
-            "caller.name": call.caller_name,
-        }
-        return simple.get(ref)
-
-    async def _set(self, state: _CallState, channel: Channel, node: SetValues) -> None:
+    async def _set(self, state: CallState, channel: Channel, node: SetValues) -> None:
         if node.queue is not None:
             state.queue = node.queue
         if node.priority is not None:
@@ -399,7 +318,7 @@ class IvrEngine:
 
     # -- endings ----------------------------------------------------------------------------
 
-    async def _finish(self, ending: Ending, state: _CallState, channel: Channel) -> IvrOutcome:
+    async def _finish(self, ending: Ending, state: CallState, channel: Channel) -> IvrOutcome:
         match ending:
             case ToQueue():
                 if ending.queue is not None:
@@ -430,24 +349,3 @@ class IvrEngine:
 async def _set_all(channel: Channel, outcome: IvrOutcome) -> None:
     for name, value in outcome.acd_variables().items():
         await channel.set_variable(name, value)
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _matches(case: Case, value: Any) -> bool:
-    present = value is not None and value != ""
-    match case.operator:
-        case Operator.EXISTS:
-            return present is bool(case.value)
-        case Operator.EQUALS:
-            return present and _as_text(value) == _as_text(case.value)
-        case Operator.NOT_EQUALS:
-            return not present or _as_text(value) != _as_text(case.value)
-        case Operator.IN:
-            return present and _as_text(value) in {_as_text(v) for v in case.value}
-        case Operator.MATCHES:
-            return present and case.value.fullmatch(_as_text(value)) is not None

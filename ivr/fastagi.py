@@ -19,10 +19,11 @@ from panoramisk.fast_agi import Application, Request
 from ivr.agi_channel import DEFAULT_CUSTOM_SOUNDS_DIR, AgiChannel
 from ivr.agi_codec import AgiReply, build_command, parse_reply
 from ivr.calendar import Calendar
+from ivr.call_state import DEFAULT_LIMITS, Limits
 from ivr.caller import CallInfo
 from ivr.channel import ChannelHangup
 from ivr.crm import Crm
-from ivr.engine import DEFAULT_LIMITS, IvrEngine, Limits
+from ivr.engine import IvrEngine
 from ivr.flow import Flow
 from ivr.outcome import IvrOutcome
 

@@ -1,113 +1,57 @@
-"""Japanese public holidays (国民の祝日), computed offline.
+"""Japanese public holidays (国民の祝日), from the maintained ``holidays`` package.
 
-Rules of the 祝日法 as amended up to 2018 (in force from 2020), with the one-off dates of
-2019 (accession) and 2020/2021 (Olympics).  Equinox days use the standard approximation
-published for 1980-2099 (the Cabinet Office fixes them a year ahead from the same astronomy).
-Substitute holidays (振替休日, since 2007: the next day that is not a holiday after a
-holiday on Sunday) and citizens' holidays (国民の休日: a weekday between two holidays).
+Holidays are law, changed by the Diet: 2019's accession days, 2020's and 2021's Olympic
+moves of Marine, Sports and Mountain Day. A formula of our own cannot know the next change;
+the package follows each one in a release. Substitute holidays (振替休日) and citizens'
+holidays (国民の休日) are included; names are Japanese.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
-FIRST_SUPPORTED_YEAR = 2007  # the current substitute-holiday rule starts here
-LAST_SUPPORTED_YEAR = 2099  # the equinox approximation ends here
-
-_MONDAY = 0
-_SUNDAY = 6
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
-class UnsupportedYearError(ValueError):
-    """The year is outside the range where these rules are known to hold."""
+class JapaneseHolidays:
+    """Looks days up; a year's holidays are computed on its first look-up (no I/O then)."""
+
+    def name(self, day: date) -> str | None:
+        """The holiday's name when ``day`` is a public holiday, else None."""
+        return _every_year().get(day)
+
+    def of_year(self, year: int) -> dict[date, str]:
+        """Every public holiday of ``year`` (date -> name), in date order."""
+        found: Mapping[date, str] = _japan(year)
+        return {day: str(name) for day, name in sorted(found.items())}
 
 
-def _nth_monday(year: int, month: int, nth: int) -> date:
-    first = date(year, month, 1)
-    offset = (_MONDAY - first.weekday()) % 7
-    return first + timedelta(days=offset + 7 * (nth - 1))
+def _japan(year: int | None) -> HolidayBase:
+    # Imported on first use: the classic AGI script starts a Python per call, without a
+    # bytecode cache for the virtualenv, and most schedules never ask about holidays.
+    import holidays
 
-
-def vernal_equinox_day(year: int) -> date:
-    day = int(20.8431 + 0.242194 * (year - 1980) - (year - 1980) // 4)
-    return date(year, 3, day)
-
-
-def autumnal_equinox_day(year: int) -> date:
-    day = int(23.2488 + 0.242194 * (year - 1980) - (year - 1980) // 4)
-    return date(year, 9, day)
-
-
-def _named_holidays(year: int) -> dict[date, str]:
-    h: dict[date, str] = {
-        date(year, 1, 1): "元日",
-        _nth_monday(year, 1, 2): "成人の日",
-        date(year, 2, 11): "建国記念の日",
-        vernal_equinox_day(year): "春分の日",
-        date(year, 4, 29): "昭和の日",
-        date(year, 5, 3): "憲法記念日",
-        date(year, 5, 4): "みどりの日",
-        date(year, 5, 5): "こどもの日",
-        autumnal_equinox_day(year): "秋分の日",
-        date(year, 11, 3): "文化の日",
-        date(year, 11, 23): "勤労感謝の日",
-    }
-    # 天皇誕生日: 12/23 for the Heisei emperor (until 2018), 2/23 from 2020; none in 2019.
-    if year <= 2018:
-        h[date(year, 12, 23)] = "天皇誕生日"
-    elif year >= 2020:
-        h[date(year, 2, 23)] = "天皇誕生日"
-    if year == 2019:
-        h[date(2019, 5, 1)] = "天皇の即位の日"
-        h[date(2019, 10, 22)] = "即位礼正殿の儀の行われる日"
-    # 海の日, 山の日 (from 2016), スポーツの日 (体育の日 until 2019) with the Olympic moves.
-    if year == 2020:
-        h[date(2020, 7, 23)] = "海の日"
-        h[date(2020, 7, 24)] = "スポーツの日"
-        h[date(2020, 8, 10)] = "山の日"
-    elif year == 2021:
-        h[date(2021, 7, 22)] = "海の日"
-        h[date(2021, 7, 23)] = "スポーツの日"
-        h[date(2021, 8, 8)] = "山の日"
-    else:
-        h[_nth_monday(year, 7, 3)] = "海の日"
-        if year >= 2016:
-            h[date(year, 8, 11)] = "山の日"
-        h[_nth_monday(year, 10, 2)] = "スポーツの日" if year >= 2020 else "体育の日"
-    h[_nth_monday(year, 9, 3)] = "敬老の日"
-    return h
+    return holidays.country_holidays("JP", language="ja", years=() if year is None else year)
 
 
 @cache
-def holidays_of_year(year: int) -> dict[date, str]:
-    """Every public holiday of `year` (date -> Japanese name), substitute days included."""
-    if not FIRST_SUPPORTED_YEAR <= year <= LAST_SUPPORTED_YEAR:
-        raise UnsupportedYearError(
-            f"Japanese holidays are computed for {FIRST_SUPPORTED_YEAR}-{LAST_SUPPORTED_YEAR}, "
-            f"not {year}"
-        )
-    named = _named_holidays(year)
-    result = dict(named)
-    # 国民の休日: a day that is not a holiday itself, with holidays on both sides.
-    for day in sorted(named):
-        between = day + timedelta(days=1)
-        if between not in named and between + timedelta(days=1) in named:
-            if between.weekday() != _SUNDAY:
-                result[between] = "国民の休日"
-    # 振替休日: a holiday on Sunday moves to the next day that is not already a holiday.
-    for day in sorted(named):
-        if day.weekday() == _SUNDAY:
-            substitute = day + timedelta(days=1)
-            while substitute in result:
-                substitute += timedelta(days=1)
-            result[substitute] = "振替休日"
-    return dict(sorted(result.items()))
+def _every_year() -> HolidayBase:
+    """Filled year by year as days are looked up (reading the Japanese names once)."""
+    return _japan(None)
+
+
+@cache
+def japanese_holidays() -> JapaneseHolidays:
+    """The shared instance (the package's tables are the same for every calendar)."""
+    return JapaneseHolidays()
 
 
 def holiday_name(day: date) -> str | None:
-    """The holiday's name when `day` is a Japanese public holiday, else None."""
-    return holidays_of_year(day.year).get(day)
+    return japanese_holidays().name(day)
 
 
 def is_holiday(day: date) -> bool:

@@ -8,13 +8,17 @@ Public API (see docs/configuration.md):
 * ``diff_config(old, new) -> ConfigDiff``
 * ``main_check(dir, *, extra_checks=()) -> int`` (prints problems; non-zero on error)
 * ``madoguchi.config.acd.queue_specs(config)`` / ``agent_specs(config)``: the ACD's specs
-  (a separate module so this package does not import the ACD)
+  (a separate module so this package does not import the ACD's specs)
+
+Each file is validated by pydantic models in a module of its own (``service_file``,
+``agents_file``, ``queues_file``, ``calendar_file``, ``numbers_file``);
+the rules across files are ``validate``; problems and TOML reading are ``configfile``'s.
 """
 
+from configfile import ConfigError, ConfigProblem, Severity
 from madoguchi.config.asterisk import GENERATED_FILES, RELOAD_MODULES, render, write_generated
 from madoguchi.config.check import main_check
 from madoguchi.config.diff import ConfigDiff, diff_config
-from madoguchi.config.errors import ConfigError, ConfigProblem, Severity
 from madoguchi.config.load import ExtraCheck, check_config, load_config
 from madoguchi.config.model import (
     STRATEGIES,
@@ -39,11 +43,6 @@ from madoguchi.config.model import (
     SupervisorConfig,
     TimeRange,
 )
-from madoguchi.config.requirements import (
-    Requirement,
-    RequirementSyntaxError,
-    parse_requirement,
-)
 
 __all__ = [
     "GENERATED_FILES",
@@ -67,8 +66,6 @@ __all__ = [
     "QueueConfig",
     "RecordingConfig",
     "RelaxStep",
-    "Requirement",
-    "RequirementSyntaxError",
     "RetentionConfig",
     "ServiceConfig",
     "Severity",
@@ -80,7 +77,6 @@ __all__ = [
     "diff_config",
     "load_config",
     "main_check",
-    "parse_requirement",
     "render",
     "write_generated",
 ]

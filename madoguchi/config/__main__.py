@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from configfile import ConfigError
 from madoguchi.config.asterisk import write_generated
 from madoguchi.config.check import DEFAULT_CONFIG_DIR, main_check
-from madoguchi.config.errors import ConfigError
 from madoguchi.config.load import load_config
 
 

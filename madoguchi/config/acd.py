@@ -1,7 +1,8 @@
 """The routing core's view of the configuration: Config -> acd.core specs.
 
 Kept apart from the rest of the package (not imported by ``madoguchi.config``) so the
-configuration model does not depend on the ACD; the composition root calls it.
+configuration model does not depend on the ACD's specs; the composition root calls it.
+(Validation shares only ``acd.core.requirements``: one grammar for skill expressions.)
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from madoguchi.config.errors import ConfigError, ConfigProblem
-from madoguchi.config.loader import (
+from configfile import ConfigError, ConfigProblem
+from madoguchi.config.asterisk_safe import asterisk_unsafe_reason
+from madoguchi.config.model import Config
+from madoguchi.config.names import (
     AGENT_ID,
     AGENTS_FILE,
     FLOW_NAME,
@@ -33,8 +35,6 @@ from madoguchi.config.loader import (
     QUEUE_NAME,
     SERVICE_FILE,
 )
-from madoguchi.config.model import Config
-from madoguchi.config.reader import asterisk_unsafe_reason
 
 PJSIP_AGENTS = "pjsip_agents.conf"
 PJSIP_TRANSPORT = "pjsip_transport.conf"

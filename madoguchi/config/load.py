@@ -6,25 +6,29 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
-from madoguchi.config.errors import ConfigError, ConfigProblem
-from madoguchi.config.loader import (
+from configfile import ConfigError, ConfigProblem, read_toml
+from configfile.toml import FILE_KEY
+from madoguchi.config.agents_file import read_agents
+from madoguchi.config.calendar_file import read_calendar
+from madoguchi.config.model import Config, frozen_map
+from madoguchi.config.names import (
     AGENTS_FILE,
     CALENDAR_FILE,
     IVR_DIR,
     NUMBERS_FILE,
     QUEUES_FILE,
     SERVICE_FILE,
-    read_agents,
-    read_calendar,
-    read_numbers,
-    read_queues,
-    read_service,
-    read_toml,
 )
-from madoguchi.config.model import Config, frozen_map
-from madoguchi.config.reader import Problems, Table
+from madoguchi.config.numbers_file import read_numbers
+from madoguchi.config.queues_file import read_queues
+from madoguchi.config.service_file import read_service
 from madoguchi.config.validate import cross_checks
+
+T = TypeVar("T")
+Reader = Callable[[Mapping[str, Any], str, Mapping[str, str]], tuple[T, list[ConfigProblem]]]
+"""Reads one parsed file (data, file name, environment) into its model and its problems."""
 
 ExtraCheck = Callable[[Config, Path], Iterable[ConfigProblem]]
 """A check plugged in by another package (e.g. the IVR flows against the known queues).
@@ -43,23 +47,27 @@ def collect(
     """Load ``config_dir``; return the Config (defaults where invalid) and every problem."""
     config_dir = Path(config_dir)
     environment: Mapping[str, str] = os.environ if env is None else env
-    problems = Problems()
+    problems: list[ConfigProblem] = []
     if not config_dir.is_dir():
-        problems.add(str(config_dir), "(directory)", "configuration directory not found")
-        return Config(source_dir=config_dir), problems.items
-
-    def table(name: str, *, required: bool) -> Table:
-        data = read_toml(config_dir / name, problems, required=required)
-        return Table(
-            data or {}, file=str(config_dir / name), path="", problems=problems, env=environment
+        problems.append(
+            ConfigProblem(str(config_dir), "(directory)", "configuration directory not found")
         )
+        return Config(source_dir=config_dir), problems
 
-    service = read_service(table(SERVICE_FILE, required=False))
-    agents, supervisors, states = read_agents(table(AGENTS_FILE, required=True))
-    queues = read_queues(table(QUEUES_FILE, required=True))
-    calendar = read_calendar(table(CALENDAR_FILE, required=False))
-    numbers = read_numbers(table(NUMBERS_FILE, required=True))
-    files_readable = not any(p.key == "(file)" and p.severity == "error" for p in problems.items)
+    def read(name: str, reader: Reader[T], *, required: bool) -> T:
+        file = str(config_dir / name)
+        value, found = reader(
+            read_toml(config_dir / name, problems, required=required) or {}, file, environment
+        )
+        problems.extend(found)
+        return value
+
+    service = read(SERVICE_FILE, read_service, required=False)
+    agents, supervisors, states = read(AGENTS_FILE, read_agents, required=True)
+    queues = read(QUEUES_FILE, read_queues, required=True)
+    calendar = read(CALENDAR_FILE, read_calendar, required=False)
+    numbers = read(NUMBERS_FILE, read_numbers, required=True)
+    files_readable = not any(p.key == FILE_KEY and p.severity == "error" for p in problems)
     ivr_dir = config_dir / IVR_DIR
     flows = tuple(sorted(p.stem for p in ivr_dir.glob("*.toml"))) if ivr_dir.is_dir() else ()
 
@@ -74,7 +82,7 @@ def collect(
         flows=flows,
         source_dir=config_dir,
     )
-    found = list(problems.items)
+    found = list(problems)
     found.extend(cross_checks(config, config_dir))
     if files_readable:
         for check in extra_checks:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, TypeVar
 
-from madoguchi.config.errors import ConfigProblem
+from configfile import ConfigProblem
 
 STRATEGIES = ("longest_idle", "fewest_calls", "round_robin", "linear", "random", "ring_all")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -7,17 +7,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from madoguchi.config.errors import ConfigProblem, Severity
-from madoguchi.config.loader import (
+from acd.core.requirements import AllOf, AnyOf, Comparison, Requirement, parse_requirement
+from configfile import ConfigProblem, Severity
+from configfile.schema import did_you_mean
+from madoguchi.config.model import AgentConfig, Config, QueueConfig
+from madoguchi.config.names import (
     AGENTS_FILE,
     IVR_DIR,
     NUMBERS_FILE,
     QUEUES_FILE,
     SERVICE_FILE,
 )
-from madoguchi.config.model import AgentConfig, Config, QueueConfig
-from madoguchi.config.reader import did_you_mean
-from madoguchi.config.requirements import parse_requirement, skills_named
 
 MIN_PASSWORD_LENGTH = 8
 _COMMON_PASSWORDS = frozenset(
@@ -131,6 +131,14 @@ def _unmeetable(text: str, members: list[AgentConfig], all_skills: list[str]) ->
     missing = sorted({s for s in skills_named(requirement) if s not in all_skills})
     detail = "".join(f"; no agent has skill '{s}'{did_you_mean(s, all_skills)}" for s in missing)
     return f"no member of this queue can ever meet '{text}'{detail}"
+
+
+def skills_named(requirement: Requirement) -> Iterator[str]:
+    if isinstance(requirement, Comparison):
+        yield requirement.skill
+    elif isinstance(requirement, AllOf | AnyOf):
+        for term in requirement.terms:
+            yield from skills_named(term)
 
 
 def _overflow_rules(

@@ -3,16 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from acd.core.requirements import RequirementError
-from acd.core.requirements import parse_requirement as acd_parse
 from acd.core.specs import OverflowTarget, Strategy
 from madoguchi.config import load_config
 from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.load import collect
-from madoguchi.config.requirements import RequirementSyntaxError, parse_requirement
 
 Edit = Callable[[str, str, str], None]
 
@@ -59,47 +53,3 @@ def test_shipped_config_converts() -> None:
     config, _ = collect(REPO_CONFIG, {})
     assert set(queue_specs(config)) == {"sales", "support"}
     assert set(agent_specs(config)) == {"1001", "1002", "1003", "1004"}
-
-
-# The configuration checks requirements with its own parser (it must not depend on the ACD);
-# both must accept the same texts and agree on who matches.
-
-SKILLS = ("a", "b", "lang_ja")
-_comparison = st.builds(
-    lambda s, op, n: f"{s}{op}{n}",
-    st.sampled_from(SKILLS),
-    st.sampled_from([">=", "<=", "==", "!=", ">", "<"]),
-    st.integers(0, 5),
-)
-_expression = st.recursive(
-    _comparison,
-    lambda inner: st.one_of(
-        st.builds(lambda x, y: f"{x} and {y}", inner, inner),
-        st.builds(lambda x, y: f"{x} or {y}", inner, inner),
-        st.builds(lambda x: f"({x})", inner),
-    ),
-    max_leaves=6,
-)
-_noise = st.text(alphabet="ab_01 ()<>=!andor", max_size=20)
-
-
-@settings(max_examples=200, deadline=None)
-@given(_expression, st.dictionaries(st.sampled_from(SKILLS), st.integers(0, 5)))
-def test_both_parsers_agree_on_matching(text: str, skills: dict[str, int]) -> None:
-    assert parse_requirement(text).matches(skills) == acd_parse(text).matches(skills)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_noise)
-def test_both_parsers_accept_the_same_texts(text: str) -> None:
-    try:
-        parse_requirement(text)
-        ours = True
-    except RequirementSyntaxError:
-        ours = False
-    try:
-        acd_parse(text)
-        theirs = True
-    except RequirementError:
-        theirs = False
-    assert ours == theirs, text

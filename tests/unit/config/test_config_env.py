@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from configfile.envsubst import EnvSubstitutionError, substitute
 from madoguchi.config import load_config
-from madoguchi.config.envsubst import EnvSubstitutionError, substitute
 
 Edit = Callable[[str, str, str], None]
 

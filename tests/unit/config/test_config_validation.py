@@ -137,7 +137,7 @@ def test_requirement_syntax_error(edit: Edit, problems_at: ProblemsAt) -> None:
     edit("queues.toml", '"lang_ja>=3 and (billing>=2', '"lang_ja>=3 and (billing>=')
     reason = only(problems_at("queue.sales.requirements")).reason
     assert reason.startswith("invalid skill requirement")
-    assert "expected a level number" in reason
+    assert "expected a skill level (whole number) at column 27" in reason
 
 
 def test_requirement_no_member_can_meet(edit: Edit, problems_at: ProblemsAt) -> None:

@@ -4,15 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from configfile import ConfigError
 from ivr.calendar import DayStatus, always_open, load_calendar, parse_calendar
-from ivr.jp_holidays import (
-    UnsupportedYearError,
-    autumnal_equinox_day,
-    holiday_name,
-    holidays_of_year,
-    vernal_equinox_day,
-)
-from madoguchi.config.errors import ConfigError
+from ivr.jp_holidays import JapaneseHolidays, holiday_name
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -30,36 +24,39 @@ KNOWN = {
 @pytest.mark.parametrize("year", sorted(KNOWN))
 def test_holidays_match_published_dates(year: int) -> None:
     expected = [date.fromisoformat(f"{year}-{md}") for md in KNOWN[year].split()]
-    assert list(holidays_of_year(year)) == expected
+    assert list(JapaneseHolidays().of_year(year)) == expected
 
 
-def test_special_days_are_named() -> None:
-    assert holiday_name(date(2026, 9, 22)) == "国民の休日"
+def test_substitute_and_citizens_holidays() -> None:
+    assert holiday_name(date(2026, 9, 22)) == "国民の休日"  # between 敬老の日 and 秋分の日
     assert holiday_name(date(2026, 5, 6)) == "振替休日"  # 5/3 on Sunday, 5/4 and 5/5 taken
     assert holiday_name(date(2027, 3, 22)) == "振替休日"  # vernal equinox on Sunday
     assert holiday_name(date(2025, 11, 24)) == "振替休日"
     assert holiday_name(date(2026, 9, 24)) is None
 
 
-def test_equinox_days() -> None:
-    assert vernal_equinox_day(2025) == date(2025, 3, 20)
-    assert autumnal_equinox_day(2024) == date(2024, 9, 22)
-    assert vernal_equinox_day(2027) == date(2027, 3, 21)
+def test_holidays_the_diet_moved_for_the_olympics() -> None:
+    # 2020: Marine Day and Sports Day around the opening, Mountain Day after the closing.
+    assert holiday_name(date(2020, 7, 23)) == "海の日"
+    assert holiday_name(date(2020, 7, 24)) == "スポーツの日"
+    assert holiday_name(date(2020, 8, 10)) == "山の日"
+    assert holiday_name(date(2020, 7, 20)) is None  # the third Monday a formula would pick
+    assert holiday_name(date(2020, 10, 12)) is None  # the second Monday of October
+    # 2021 moved them again; Mountain Day fell on a Sunday, so the Monday was a substitute.
+    assert holiday_name(date(2021, 7, 22)) == "海の日"
+    assert holiday_name(date(2021, 7, 23)) == "スポーツの日"
+    assert holiday_name(date(2021, 8, 8)) == "山の日"
+    assert holiday_name(date(2021, 8, 9)) == "振替休日"
+    assert holiday_name(date(2021, 7, 19)) is None
+    assert holiday_name(date(2021, 8, 11)) is None
 
 
-def test_one_off_years() -> None:
-    h2019 = holidays_of_year(2019)
+def test_accession_year() -> None:
+    h2019 = JapaneseHolidays().of_year(2019)
     assert h2019[date(2019, 5, 1)] == "天皇の即位の日"
     assert h2019[date(2019, 4, 30)] == "国民の休日"
     assert h2019[date(2019, 5, 2)] == "国民の休日"
     assert date(2019, 12, 23) not in h2019 and date(2019, 2, 23) not in h2019
-    assert holidays_of_year(2021)[date(2021, 7, 23)] == "スポーツの日"
-    assert holidays_of_year(2021)[date(2021, 8, 9)] == "振替休日"
-
-
-def test_unsupported_year_is_explicit() -> None:
-    with pytest.raises(UnsupportedYearError):
-        holidays_of_year(2100)
 
 
 def _cal(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -110,6 +107,15 @@ def test_holidays_and_closed_days(tmp_path: Path) -> None:
     # common closed days apply to every schedule
     assert cal.status("always", datetime(2026, 12, 29, 3, tzinfo=TOKYO)) is DayStatus.HOLIDAY
     assert cal.holiday_name(datetime(2026, 9, 21, 16, tzinfo=UTC)) == "国民の休日"  # 01:00 JST
+    # a schedule's own closed days close only that schedule
+    assert cal.status("always", datetime(2026, 8, 13, 10, tzinfo=TOKYO)) is DayStatus.OPEN
+
+
+def test_moved_holiday_closes_the_schedule_and_its_usual_day_does_not(tmp_path: Path) -> None:
+    cal = _cal(WEEKDAY_CAL, tmp_path)
+    assert cal.status("main", datetime(2021, 7, 22, 10, tzinfo=TOKYO)) is DayStatus.HOLIDAY
+    assert cal.status("main", datetime(2021, 7, 19, 10, tzinfo=TOKYO)) is DayStatus.OPEN
+    assert cal.status("main", datetime(2021, 8, 9, 10, tzinfo=TOKYO)) is DayStatus.HOLIDAY
 
 
 def test_naive_clock_is_refused() -> None:

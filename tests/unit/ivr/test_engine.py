@@ -11,9 +11,10 @@ import pytest
 from ivr_fakes import HANGUP, WAIT, FlowsFactory, ScriptedChannel
 
 from ivr.calendar import parse_calendar
+from ivr.call_state import Limits
 from ivr.caller import CallInfo
 from ivr.crm import InMemoryCrm
-from ivr.engine import IvrEngine, Limits
+from ivr.engine import IvrEngine
 from ivr.flow import Flow
 from ivr.outcome import IvrOutcome, IvrResult, decode_context
 

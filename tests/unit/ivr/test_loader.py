@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from ivr_fakes import QUEUES, FlowsFactory
 
+from configfile import ConfigError
 from ivr.flow import Collect, Menu
 from ivr.loader import load_flows
-from madoguchi.config.errors import ConfigError
 
 OK = """
 [flow]

@@ -1,10 +1,19 @@
-"""Agents' registered contacts (``ContactBook``), told to the router and the dialplan
-(``ContactManager``): each ContactStatus sets the agent's reachability, and the phone's
-one registered contact is offered to the ring ahead."""
+"""Agents' registered contacts: each contact's reachability, and from them the agent's
+(``ContactBook``, pure), told to the router and the dialplan (``ContactManager``).
+
+An agent is reachable when any of its current contacts is. Asterisk reports each contact
+on its own (ContactStatus), and a phone that registers again from a new address makes two
+contacts' events interleave: the new one's NonQualified / Reachable, the old one's
+Unreachable / Removed, in any order. Keeping every contact and deriving the agent's value
+from all of them makes the order irrelevant. A removed contact is remembered a while: its
+qualify may have been in flight and report after the Removed; that must not bring it
+back. Only a new registration of the same address (NonQualified, Created) does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from acd.ami.contact_facts import ContactChanged, ContactListed, ContactStatus, contact_uri
 from acd.ami.ring_ahead import RingAheadPublisher
@@ -13,36 +22,71 @@ from acd.core.commands import Command
 from acd.core.events import ContactStatusChanged, Event
 from acd.core.router import Router
 
+REMOVED_MEMORY = 8  # removed contacts remembered per agent (late qualify results)
+
+# What a status says of a contact Asterisk still has (None: it keeps what it was).
+_REACHABLE: dict[ContactStatus, bool | None] = {
+    ContactStatus.REGISTERED: True,  # counted until qualify says otherwise, as Asterisk does
+    ContactStatus.REACHABLE: True,
+    ContactStatus.UNREACHABLE: False,
+    ContactStatus.UNKNOWN: None,
+    ContactStatus.UPDATED: None,
+}
+
+
+@dataclass(slots=True)
+class _AgentContacts:
+    reachable: dict[str, bool] = field(default_factory=dict)  # contact URI -> reachable
+    removed: dict[str, None] = field(default_factory=dict)  # recently removed, oldest first
+
 
 class ContactBook:
-    """Every agent's registered contact URIs as Asterisk last told (events, or a listing)."""
+    """Every agent's contacts as Asterisk last told (events, or a resync's listing)."""
 
     def __init__(self) -> None:
-        self._agents: dict[str, set[str]] = {}
+        self._agents: dict[str, _AgentContacts] = {}
 
     def apply(self, agent_id: str, uri: str, status: ContactStatus) -> None:
-        """Any status but Removed shows the contact registered (Asterisk 22 announces a new
-        one as NonQualified, then Reachable)."""
+        """One ContactStatus of one of the agent's contacts."""
+        entry = self._agents.setdefault(agent_id, _AgentContacts())
         if status is ContactStatus.REMOVED:
-            self._agents.get(agent_id, set()).discard(uri)
-        else:
-            self._agents.setdefault(agent_id, set()).add(uri)
+            entry.reachable.pop(uri, None)
+            entry.removed.pop(uri, None)
+            entry.removed[uri] = None
+            while len(entry.removed) > REMOVED_MEMORY:
+                del entry.removed[next(iter(entry.removed))]
+        elif status is ContactStatus.REGISTERED:
+            entry.removed.pop(uri, None)  # registered (again) at this address
+            entry.reachable[uri] = True
+        elif uri not in entry.removed:  # else: a late report about a removed contact
+            said = _REACHABLE[status]
+            # A contact first heard of here registered before we listened: it counts.
+            entry.reachable[uri] = entry.reachable.get(uri, True) if said is None else said
 
     def adopt_listing(self, contacts: Sequence[ContactListed]) -> None:
-        self._agents = {}
+        """After a (re)login: every agent's contacts as PJSIPShowContacts lists them."""
+        listed: dict[str, dict[str, bool]] = {}
         for contact in contacts:
-            if contact.uri:
-                self._agents.setdefault(contact.aor, set()).add(contact.uri)
+            listed.setdefault(contact.aor, {})[contact.uri] = contact.reachable
+        for agent_id in self._agents.keys() - listed.keys():
+            self._agents[agent_id].reachable = {}
+        for agent_id, reachable in listed.items():
+            entry = self._agents.setdefault(agent_id, _AgentContacts())
+            entry.reachable = reachable
+            for uri in reachable:
+                entry.removed.pop(uri, None)
+
+    def reachable(self, agent_id: str) -> bool:
+        """Any of the agent's contacts reachable."""
+        entry = self._agents.get(agent_id)
+        return entry is not None and any(entry.reachable.values())
 
     def direct_uri(self, agent_id: str) -> str:
-        """The agent's one contact, if it may be dialled directly; with remove_existing the
-        new contact's first status may come before the old one's Removed: two contacts
-        publish none until then."""
-        uris = self._agents.get(agent_id, set())
-        return contact_uri(next(iter(uris))) if len(uris) == 1 else ""
-
-    def agents(self) -> Iterable[str]:
-        return tuple(self._agents)
+        """The agent's one contact, if it may be dialled directly; else "" (none, several,
+        or not a plain SIP URI)."""
+        entry = self._agents.get(agent_id)
+        uris = [uri for uri in entry.reachable if uri] if entry is not None else []
+        return contact_uri(uris[0]) if len(uris) == 1 else ""
 
     def forget(self, agent_id: str) -> None:
         self._agents.pop(agent_id, None)
@@ -71,13 +115,15 @@ class ContactManager:
 
     def changed(self, fact: ContactChanged) -> None:
         status = fact.kind
-        if fact.aor not in self._specs.agents:
+        if status is None or fact.aor not in self._specs.agents:
             return
-        if fact.uri and status is not None:
-            self._book.apply(fact.aor, fact.uri, status)
+        self._book.apply(fact.aor, fact.uri, status)
+        if fact.uri:
             self._publisher.publish_contact(fact.aor, self._book.direct_uri(fact.aor))
-        if fact.reachable is not None:
-            self._handle(ContactStatusChanged(fact.aor, fact.reachable))
+        reachable = self._book.reachable(fact.aor)
+        view = self._router.agent_view(fact.aor, self._clock())
+        if view is not None and view.reachable != reachable:
+            self._handle(ContactStatusChanged(fact.aor, reachable))
 
     def listed(self, contacts: Sequence[ContactListed]) -> None:
         """A resync's listing (the resync tells the router the reachability)."""

@@ -24,8 +24,8 @@ import asyncpg
 from panoramisk.fast_agi import Application
 
 from acd.ami.agi_routes import register_acd_routes
-from acd.ami.convert import ClassicIvrEnded
 from acd.ami.runtime import AcdRuntime
+from acd.ami.user_events import ClassicIvrEnded
 from acd.core.errors import RouterConfigError
 from acd.core.events import ConfigReplaced
 from acd.core.router import Router

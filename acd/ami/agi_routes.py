@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from acd.ami.convert import endpoint_of
+from acd.ami.fields import endpoint_of
 from acd.core.call_state import CallState
 from acd.core.commands import Command, EventIgnored
 from acd.core.errors import IllegalAgentTransition, UnknownAgent

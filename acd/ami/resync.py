@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from acd.ami.convert import ChannelListed, ContactListed, endpoint_of
+from acd.ami.channel_facts import ChannelListed
+from acd.ami.contact_facts import ContactListed
+from acd.ami.dialplan import WAIT_CONTEXT
+from acd.ami.fields import endpoint_of
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import CallEnded, CallStateChanged, Command
 from acd.core.recovery import RecoveredAgent, RecoveredCall, RecoverySnapshot
 from acd.core.views import CallView, RouterSnapshot
-
-WAIT_CONTEXT = "madoguchi-wait"
 
 
 @dataclass(frozen=True, slots=True)

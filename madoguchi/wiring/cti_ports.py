@@ -7,7 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from acd.ami.runtime import AmiActionFailed, AmiUnavailable, NoActiveCall
+from acd.ami.client import AmiActionFailed, AmiUnavailable
+from acd.ami.controls import NoActiveCall
 from acd.core.agent_state import AgentState
 from acd.core.errors import IllegalAgentTransition
 from acd.core.events import (

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.ami.connection import Backoff
-from acd.ami.runtime import AcdRuntime, ListenerEvent, Resynced
+from acd.ami.event_path import ListenerEvent
+from acd.ami.resync_apply import Resynced
+from acd.ami.runtime import AcdRuntime
 from acd.core.commands import CallEnded, Command
 from acd.core.router import Router
 from madoguchi.config.acd import agent_specs, queue_specs

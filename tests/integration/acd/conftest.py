@@ -24,7 +24,8 @@ from acd_it_helpers import (
 from panoramisk.fast_agi import Application
 
 from acd.ami.agi_routes import register_acd_routes
-from acd.ami.runtime import ListenerEvent, Resynced
+from acd.ami.event_path import ListenerEvent
+from acd.ami.resync_apply import Resynced
 from acd.core.commands import Command
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config

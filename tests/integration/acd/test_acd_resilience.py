@@ -9,7 +9,7 @@ import time
 import pytest
 from acd_it_helpers import Acd, wait_until
 
-from acd.ami.runtime import Resynced
+from acd.ami.resync_apply import Resynced
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.commands import RingAgent

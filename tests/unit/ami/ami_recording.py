@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acd.ami.connection import AmiSettings, Backoff
-from acd.ami.runtime import AcdRuntime, Resynced
+from acd.ami.resync_apply import Resynced
+from acd.ami.runtime import AcdRuntime
 from acd.core.commands import Command
 from acd.core.router import Router
 from acd.core.specs import AgentSpec, QueueSpec

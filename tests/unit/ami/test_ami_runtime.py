@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from ami_recording import Rig, channel_row, enqueue, hangup, make_rig, originate_response
 
-from acd.ami.runtime import Resynced
+from acd.ami.resync_apply import Resynced
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import (

@@ -45,7 +45,7 @@ class AmiConfig:
     user: str = "madoguchi"
     secret: str = field(default="", repr=False)
     # After a caller starts ringing a claimed agent (ring ahead), the ACD steps aside this long
-    # so Asterisk has the cores to build the call (0 = never); see StepAside in acd/ami/ring_ahead.py.
+    # so Asterisk has the cores to build the call (0 = never); see acd/ami/ring_ahead.py.
     ring_ahead_yield_ms: int = 4
 
 

@@ -265,6 +265,7 @@ class AcdRuntime:
         self._stats = _Stats()
         self._deferred = 0  # command batches waiting for the next loop turn
         self._ivr_ended_callbacks: list[Callable[[cv.ClassicIvrEnded], None]] = []
+        self._message_listeners: list[Callable[[Mapping[str, object]], None]] = []
         self._other_calls: dict[str, set[str]] = {}  # agent -> its non-ACD channels
         self._stopped = False
         self._busy = False
@@ -299,6 +300,11 @@ class AcdRuntime:
         """``callback(fact)`` when a call leaves the classic-AGI IVR, by hanging up there or
         for a queue (no routing: the call record is all there is to write)."""
         self._ivr_ended_callbacks.append(callback)
+
+    def add_message_listener(self, listener: Callable[[Mapping[str, object]], None]) -> None:
+        """``listener(message)`` for every AMI event, after the event was handled (the call
+        records open and close on events routing has no use for)."""
+        self._message_listeners.append(listener)
 
     async def start(self) -> None:
         """Connect (in the background, retrying with backoff) and start the event loop."""
@@ -613,6 +619,8 @@ class AcdRuntime:
                     if self._yields_before(item):
                         await self._yield_to_asterisk()
                     await self._on_message(item)
+                    for listener in self._message_listeners:
+                        listener(item)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -232,7 +232,8 @@ def cancel_scenario(script: CallerScript) -> str:
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="caller-cancel">',
-        send(invite, retrans=True).replace("<send ", '<send start_txn="invite" ', 1),
+        # No retransmission: SIPp would hold the CANCEL back until the INVITE is answered.
+        send(invite).replace("<send>", '<send start_txn="invite">', 1),
         send(cancel).replace("<send>", '<send start_txn="cancel">', 1),
         '  <label id="wait"/>',
         '  <recv response="100" optional="true" next="wait"/>',
@@ -241,11 +242,11 @@ def cancel_scenario(script: CallerScript) -> str:
         '  <recv response="200" optional="true" response_txn="cancel" next="wait"/>',
         '  <recv response="487" optional="true" response_txn="invite" next="refused"/>',
         '  <recv response="200" response_txn="invite" rrs="true"/>',
-        send(ack("caller")),
+        send(ack("caller")).replace("<send>", '<send ack_txn="invite">', 1),
         send(bye, retrans=True),
         '  <recv response="200" crlf="true" next="end"/>',
         '  <label id="refused"/>',
-        send(ack_487),
+        send(ack_487).replace("<send>", '<send ack_txn="invite">', 1),
         '  <label id="end"/>',
         "</scenario>",
     ]

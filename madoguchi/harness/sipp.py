@@ -203,9 +203,9 @@ def cancel_scenario(script: CallerScript) -> str:
       Content-Length: [len]
 
       {SDP}"""
-    # A CANCEL has the INVITE's branch: [branch-1] is the branch of the message before.
+    # A CANCEL has the INVITE's branch: [branch-3], that of three messages before.
     cancel = f"""CANCEL sip:{script.number}@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-1]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
       {dialog}
       CSeq: 1 CANCEL
       Max-Forwards: 70
@@ -233,20 +233,32 @@ def cancel_scenario(script: CallerScript) -> str:
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="caller-cancel">',
         # No retransmission: SIPp would hold the CANCEL back until the INVITE is answered.
-        send(invite).replace("<send>", '<send start_txn="invite">', 1),
-        send(cancel).replace("<send>", '<send start_txn="cancel">', 1),
+        send(invite),
+        # CANCEL once the INVITE is known there (RFC 3261: after a provisional response);
+        # an answer before that is taken as such.
+        '  <recv response="200" optional="true" next="answered"/>',
+        '  <recv response="100"/>',
+        send(cancel),
         '  <label id="wait"/>',
         '  <recv response="100" optional="true" next="wait"/>',
         '  <recv response="180" optional="true" next="wait"/>',
         '  <recv response="183" optional="true" next="wait"/>',
-        '  <recv response="200" optional="true" response_txn="cancel" next="wait"/>',
-        '  <recv response="487" optional="true" response_txn="invite" next="refused"/>',
-        '  <recv response="200" response_txn="invite" rrs="true"/>',
-        send(ack("caller")).replace("<send>", '<send ack_txn="invite">', 1),
+        '  <recv response="487" optional="true" next="refused"/>',
+        # The CANCEL shares the INVITE's branch: only the CSeq tells their 200s apart. After
+        # the CANCEL's 200 comes the INVITE's 487; an INVITE answered first gets a 481.
+        '  <recv response="200" next="answered" test="answered">',
+        '    <action><ereg regexp="INVITE" search_in="hdr" header="CSeq:" check_it="false"'
+        ' assign_to="answered"/></action>',
+        "  </recv>",
+        '  <recv response="487" next="refused"/>',
+        '  <label id="answered"/>',
+        send(ack("caller")),
         send(bye, retrans=True),
+        '  <label id="bye"/>',
+        '  <recv response="481" optional="true" next="bye"/>',
         '  <recv response="200" crlf="true" next="end"/>',
         '  <label id="refused"/>',
-        send(ack_487).replace("<send>", '<send ack_txn="invite">', 1),
+        send(ack_487),
         '  <label id="end"/>',
         "</scenario>",
     ]

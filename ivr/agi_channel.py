@@ -48,8 +48,9 @@ class AgiChannel:
         reply = await self._checked(verb, args)
         if reply.number == -1:
             # -1: the caller hung up, or the file could not be played. Ask Asterisk which:
-            # a dead channel answers NOOP with 511 (ChannelHangup), a live one with 200.
-            await self._checked("NOOP", ())
+            # a dead channel answers CHANNEL STATUS with 511 (ChannelHangup), a live one with
+            # 200. (Not NOOP: res_agi runs NOOP on a dead channel too and answers 200.)
+            await self._checked("CHANNEL STATUS", ())
             log.warning("AGI %s failed on a live channel; continuing", verb)
             return None
         return key_of(reply)

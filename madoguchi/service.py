@@ -63,6 +63,7 @@ from madoguchi.wiring.cti_ports import (
     authenticator,
 )
 from madoguchi.wiring.feed import AcdFeed
+from madoguchi.wiring.record_ledger import CallLedger
 from madoguchi.wiring.reports import DbReportSource
 
 log = logging.getLogger("madoguchi.service")
@@ -107,6 +108,8 @@ class Service:
         )
         self.writer = DurableWriter(self.dsn, spool)
         await self.writer.start()
+        # Call records go through the ledger: one record per call, closed exactly once.
+        self.records = CallLedger(self.writer, numbers=self._caller_numbers, clock=self.clock)
         self.pool = await create_pool(self.dsn)
         self._spawn(self._migrate_when_reachable())
         self.crm = CrmRepository(self.pool)
@@ -146,12 +149,14 @@ class Service:
         )
         self.feed = AcdFeed(
             self.hub,
-            self.writer,
+            self.records,
             ring_timeouts=self._ring_timeout,
             customer_lookup=self._lookup_customer,
             on_queue_change=self._queue_changed,
         )
+        self.runtime.add_listener(self.records.observe)  # before the feed writes
         self.runtime.add_listener(self.feed)
+        self.runtime.add_message_listener(self.records.on_ami)
         self.runtime.on_classic_ivr_ended(self._classic_ivr_ended)
         self.runtime.add_listener(self._note_owner)
         self.cti_runner = await start_cti(app, s.cti.host, s.cti.port)
@@ -305,7 +310,7 @@ class Service:
     async def _ivr_start(self, call: Any) -> None:
         """The call record starts when the caller enters the IVR."""
         if call.unique_id:
-            self.writer.record_call(
+            self.records.record_call(
                 call.unique_id,
                 entered_ivr_at=self.clock(),
                 dialled_number=call.dialled_number or None,
@@ -329,10 +334,11 @@ class Service:
             # The CRM record (with last contacts) is fetched while the caller walks from the
             # IVR into the queue, so the first screen pop can carry it.
             self.feed.prefetch(call.unique_id, outcome.context(), call.caller_number)
+            self.records.handed_off(call.unique_id, outcome.queue or "", now)
         if outcome.result in IVR_OUTCOME_RECORD:
             fields["outcome"] = IVR_OUTCOME_RECORD[outcome.result]
             fields["ended_at"] = now
-        self.writer.record_call(call.unique_id, **fields)
+        self.records.record_call(call.unique_id, **fields)
         self.writer.record_event(
             call.unique_id,
             f"{call.unique_id}:ivr",
@@ -363,7 +369,7 @@ class Service:
             fields["dialled_number"] = fact.dialled_number
         if fact.started is not None and fact.started <= now:
             fields["entered_ivr_at"] = fact.started
-        self.writer.record_call(fact.uniqueid, **fields)
+        self.records.record_call(fact.uniqueid, **fields)
         self.writer.record_event(
             fact.uniqueid,
             f"{fact.uniqueid}:ivr",
@@ -373,6 +379,12 @@ class Service:
         )
 
     # -- ACD outputs --------------------------------------------------------------------
+
+    def _caller_numbers(self) -> dict[str, str | None]:
+        """Caller-facing numbers -> the queue each leads to straight (None: an IVR)."""
+        return {
+            n.number: n.target if n.kind == "queue" else None for n in self.config.numbers.values()
+        }
 
     def _transfer_allowed(self, target: str) -> bool:
         """Blind transfers reach agents and queues; no outside number is allowed by default."""

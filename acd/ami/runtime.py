@@ -83,6 +83,7 @@ class AcdRuntime:
         self._watchdog: asyncio.Task[None] | None = None
         self._stats = RuntimeStats()
         self._ivr_ended_callbacks: list[Callable[[ClassicIvrEnded], None]] = []
+        self._message_listeners: list[Callable[[Mapping[str, object]], None]] = []
         self._wall_clock = wall_clock
         self._client = AmiClient(self._stats, action_timeout)
         self._step_aside = StepAside(self._client, ring_ahead_yield)
@@ -186,6 +187,11 @@ class AcdRuntime:
         """``callback(fact)`` when a call leaves the classic-AGI IVR, by hanging up there or
         for a queue (no routing: the call record is all there is to write)."""
         self._ivr_ended_callbacks.append(callback)
+
+    def add_message_listener(self, listener: Callable[[Mapping[str, object]], None]) -> None:
+        """``listener(message)`` for every AMI event, after routing handled it (the call
+        records open and close on events routing has no use for)."""
+        self._message_listeners.append(listener)
 
     async def start(self) -> None:
         """Connect (in the background, retrying with backoff) and start the event loop."""
@@ -346,6 +352,11 @@ class AcdRuntime:
         self._stats.reconnects += 1
 
     async def _on_message(self, message: Mapping[str, object]) -> None:
+        await self._route_message(message)
+        for listener in self._message_listeners:
+            listener(message)
+
+    async def _route_message(self, message: Mapping[str, object]) -> None:
         fact = convert(message)
         if fact is None:
             return

@@ -66,7 +66,8 @@ class CallerScript:
     """What one synthetic caller does after the call is answered.
 
     steps run in order; then the caller either waits for the far end to hang up
-    (`hangup_after_ms=None`, bounded by `max_wait_ms`) or hangs up itself.
+    (`hangup_after_ms=None`, bounded by `max_wait_ms`) or hangs up itself. `cancel`: the
+    caller sends CANCEL right after its INVITE instead (steps and hang-up are not used).
     """
 
     number: str
@@ -75,6 +76,7 @@ class CallerScript:
     steps: Sequence[CallerStep] = ()
     hangup_after_ms: int | None = None
     max_wait_ms: int = 60_000
+    cancel: bool = False
 
 
 _FIRST_SEQ = 1000
@@ -179,6 +181,87 @@ def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -
             '  <recv response="200" crlf="true"/>',
         ]
     parts.append("</scenario>")
+    return "\n".join(parts) + "\n"
+
+
+def cancel_scenario(script: CallerScript) -> str:
+    """The caller CANCELs its INVITE at once. Asterisk answers these numbers at once too, so
+    either the CANCEL wins (487, ACKed) or the 200 does (ACK, then BYE): both are handled."""
+    name = _header_safe(script.caller_name)
+    num = re.sub(r"[^0-9A-Za-z+*#._-]", "", script.caller_num) or "anonymous"
+    dialog = f"""From: "{name}" <sip:{num}@[local_ip]:[local_port]>;tag=[pid]caller[call_number]
+      To: <sip:{script.number}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]"""
+    invite = f"""INVITE sip:{script.number}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      {dialog}
+      CSeq: 1 INVITE
+      Contact: <sip:{num}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      User-Agent: madoguchi-sipp-caller
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      {SDP}"""
+    # A CANCEL has the INVITE's branch: [branch-3], that of three messages before.
+    cancel = f"""CANCEL sip:{script.number}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      {dialog}
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0"""
+    # The ACK of a 487 is part of the INVITE's transaction: its Via (branch) and To-tag.
+    ack_487 = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0"""
+    bye = """BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [last_From:]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0"""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        '<scenario name="caller-cancel">',
+        # No retransmission: SIPp would hold the CANCEL back until the INVITE is answered.
+        send(invite),
+        # CANCEL once the INVITE is known there (RFC 3261: after a provisional response);
+        # an answer before that is taken as such.
+        '  <recv response="200" optional="true" next="answered"/>',
+        '  <recv response="100"/>',
+        send(cancel),
+        '  <label id="wait"/>',
+        '  <recv response="100" optional="true" next="wait"/>',
+        '  <recv response="180" optional="true" next="wait"/>',
+        '  <recv response="183" optional="true" next="wait"/>',
+        '  <recv response="487" optional="true" next="refused"/>',
+        # The CANCEL shares the INVITE's branch: only the CSeq tells their 200s apart. After
+        # the CANCEL's 200 comes the INVITE's 487; an INVITE answered first gets a 481.
+        '  <recv response="200" next="answered" test="answered">',
+        '    <action><ereg regexp="INVITE" search_in="hdr" header="CSeq:" check_it="false"'
+        ' assign_to="answered"/></action>',
+        "  </recv>",
+        '  <recv response="487" next="refused"/>',
+        '  <label id="answered"/>',
+        send(ack("caller")),
+        send(bye, retrans=True),
+        '  <label id="bye"/>',
+        '  <recv response="481" optional="true" next="bye"/>',
+        '  <recv response="200" crlf="true" next="end"/>',
+        '  <label id="refused"/>',
+        send(ack_487),
+        '  <label id="end"/>',
+        "</scenario>",
+    ]
     return "\n".join(parts) + "\n"
 
 
@@ -514,5 +597,5 @@ def place_calls(
     target = server or default_server()
     digits = "".join(step.digits for step in script.steps if isinstance(step, Dtmf))
     pcaps = dtmf_pcaps(digits, workdir / "dtmf") if digits else None
-    scenario = caller_scenario(script, pcaps)
+    scenario = cancel_scenario(script) if script.cancel else caller_scenario(script, pcaps)
     return _run_sipp("callers", workdir, scenario, args, target, local_ip)

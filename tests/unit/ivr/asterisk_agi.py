@@ -12,6 +12,9 @@ from collections.abc import Iterable
 
 from ivr_fakes import HANGUP, WAIT
 
+# res_agi.c's commands marked as allowed on a dead channel (those the IVR sends).
+DEAD_CHANNEL_COMMANDS = frozenset({"NOOP", "EXEC", "VERBOSE", "SET VARIABLE", "GET VARIABLE"})
+
 
 def parse_args(line: str) -> list[str]:
     argv: list[str] = []
@@ -77,14 +80,17 @@ class FakeAsterisk:
         self.dead = False
 
     def reply(self, argv: list[str]) -> str:
-        if self.dead:
+        verb = " ".join(argv[:2]) if len(argv) > 1 else argv[0]
+        # res_agi runs a few commands on a dead channel too (NOOP, variables, EXEC).
+        if self.dead and argv[0] not in DEAD_CHANNEL_COMMANDS and verb not in DEAD_CHANNEL_COMMANDS:
             return "511 Command Not Permitted on a dead channel or intercepted"
         if self.keys and self.keys[0] == HANGUP:
             self.dead = True
             return "HANGUP\n200 result=-1"
-        verb = " ".join(argv[:2]) if len(argv) > 1 else argv[0]
         if argv[0] in ("ANSWER", "NOOP"):
             return "200 result=0"
+        if verb == "CHANNEL STATUS":
+            return "200 result=6"  # up
         if argv[0] == "HANGUP":
             self.dead = True
             return "200 result=1"

@@ -43,7 +43,7 @@ async def test_agi_channel_hangups() -> None:
         await AgiChannel(Replies("200 result=-1")).read_digit(1)
     with pytest.raises(ChannelHangup):
         await AgiChannel(Replies("511 Command Not Permitted")).set_variable("A", "b")
-    with pytest.raises(ChannelHangup):  # -1 on play, then the NOOP probe finds a dead channel
+    with pytest.raises(ChannelHangup):  # -1 on play, then the probe finds a dead channel
         await AgiChannel(Replies("200 result=-1", "511 dead")).say_digits("12", "")
     await AgiChannel(Replies("511 dead")).hangup()  # already gone: fine
 

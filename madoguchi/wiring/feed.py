@@ -22,7 +22,7 @@ from acd.core.commands import (
     PushToDesktop,
     RingAgent,
 )
-from acd.core.events import CallArrived, Event
+from acd.core.events import CallArrived
 from madoguchi.wiring.outcomes import RECORD_OUTCOME
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class AcdFeed:
         self._wrapping: dict[str, str] = {}
         self._seq = 0
 
-    def __call__(self, event: Event | None, commands: Sequence[Command], now: float) -> None:
+    def __call__(self, event: object, commands: Sequence[Command], now: float) -> None:
         if isinstance(event, CallArrived):
             self._record_arrival(event, now)
             self._prefetch_customer(event)

@@ -1,6 +1,6 @@
-"""PostgreSQL for madoguchi: the only package that speaks SQL.
+"""PostgreSQL for madoguchi: the only package that speaks SQL (the cluster's processes are
+madoguchi.stack.postgres's).
 
-- ``db.cluster``   project-local PostgreSQL cluster (or DATABASE_URL): ``start_database``
 - ``db.migrate``   ``migrate(pool_or_conn)``: db/migrations/NNN_name.sql in order
 - ``db.writer``    ``DurableWriter``: batched, idempotent writes with an fsync'd spool
 - ``db.crm``       ``CrmRepository``: customer look-up, dispositions; ``db.import_customers``

@@ -39,7 +39,7 @@ def load_service_config(config_dir: Path) -> Config:
 
 def database_dsn(paths: Paths, config: Config | None = None) -> str:
     """The DSN the service writes to: set by the stack runner, else config, else local cluster."""
-    from db.cluster import LocalCluster
+    from madoguchi.stack.postgres import LocalCluster
 
     if os.environ.get("MADOGUCHI_DATABASE_DSN"):
         return os.environ["MADOGUCHI_DATABASE_DSN"]

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from db.cluster import ClusterError, LocalCluster, start_database
 from madoguchi.config import Config, render
 from madoguchi.paths import Paths
 from madoguchi.stack import asterisk, probes
 from madoguchi.stack.asterisk import StackError
+from madoguchi.stack.database import start_database
+from madoguchi.stack.pg_tools import ClusterError
+from madoguchi.stack.postgres import LocalCluster
 
 Progress = Callable[[str], None]
 

@@ -13,9 +13,9 @@ import asyncpg
 import pytest
 
 from db.kpis import KpiRow
+from db.record_sql import apply_records
 from db.records import build_agent_state, build_call_update
 from db.report import build_report, run_report_cli, to_csv, to_json, to_table
-from db.writer import apply_records
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/db_writer.py [--calls 5000] [--dsn DSN]
 
-Without --dsn a throw-away local cluster is started (db.cluster) in a temporary directory.
+Without --dsn a throw-away local cluster is started (madoguchi.stack.postgres) in a temporary
+directory.
 Each simulated call produces 4 records (2 call upserts, 2 timeline events).
 """
 
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import asyncpg
 
-from db.cluster import LocalCluster, free_port
 from db.migrate import migrate
 from db.writer import DurableWriter
+from madoguchi.stack.pg_tools import free_port
+from madoguchi.stack.postgres import LocalCluster
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 

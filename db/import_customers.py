@@ -24,7 +24,6 @@ from typing import Any
 
 import asyncpg
 
-from db.cluster import configured_dsn
 from db.crm import TIERS, CustomerInput, upsert_customer
 from db.migrate import migrate
 from db.sanitize import LIMITS, clean_text, normalise_phone
@@ -158,6 +157,9 @@ async def seed_if_empty(pool_or_conn: Any, path: Path) -> ImportResult | None:
 
 
 def default_dsn() -> str:
+    # The stack's own cluster (or DATABASE_URL): only this command line asks the stack.
+    from madoguchi.stack.database import configured_dsn
+
     return configured_dsn(Path("var"))
 
 

@@ -10,9 +10,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from madoguchi.config import ConfigError, main_check
 from madoguchi.paths import Paths, default_paths
+
+if TYPE_CHECKING:  # imported lazily at run time: `madoguchi status` must start fast
+    from db.report import ReportFormat
+    from madoguchi.config import Config
+    from madoguchi.stack.runner import Stack
 
 
 def _say(msg: str) -> None:
@@ -24,13 +30,13 @@ def _fail(msg: str) -> int:
     return 1
 
 
-def _load(paths: Paths):  # -> Config
+def _load(paths: Paths) -> Config:
     from madoguchi.service_config import load_service_config
 
     return load_service_config(paths.config)
 
 
-def _stack(paths: Paths):  # -> Stack
+def _stack(paths: Paths) -> Stack:
     from madoguchi.stack.runner import Stack
 
     return Stack(paths, _load(paths))
@@ -115,9 +121,9 @@ def cmd_reload(paths: Paths, wait: float = 60.0) -> int:
     import time
 
     from madoguchi.reload_status import read_status
-    from madoguchi.stack.runner import _read_pid
+    from madoguchi.stack.runner import read_pid
 
-    pid = _read_pid(paths.run / "service.pid")
+    pid = read_pid(paths.run / "service.pid")
     if pid is None:
         return _fail(
             f"reload: the service is not running (no live pid in {paths.run / 'service.pid'});"
@@ -145,7 +151,7 @@ def cmd_reload(paths: Paths, wait: float = 60.0) -> int:
                 _say("reload applied")
                 return 0
             return _fail("reload refused or incomplete (see above and `madoguchi logs`)")
-        if _read_pid(paths.run / "service.pid") != pid:
+        if read_pid(paths.run / "service.pid") != pid:
             return _fail("the service exited during the reload (see `madoguchi logs`)")
         time.sleep(0.1)
     return _fail(f"no reload outcome from the service within {wait:.0f} s (see `madoguchi logs`)")
@@ -185,7 +191,7 @@ def cmd_report(paths: Paths, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     start = _parse_time(args.start, now - timedelta(days=1))
     end = _parse_time(args.end, now)
-    fmt = "json" if args.json else ("csv" if args.csv else "table")
+    fmt: ReportFormat = "json" if args.json else ("csv" if args.csv else "table")
     # Days and hours in the contact center's own time zone; each queue's own SL threshold.
     return run_report_cli(
         database_dsn(paths, config),

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from db.cluster import ClusterError, LocalCluster, start_database
 from madoguchi.config import Config, render
 from madoguchi.paths import Paths
 from madoguchi.stack import asterisk, probes
 from madoguchi.stack.asterisk import StackError
+from madoguchi.stack.database import start_database
+from madoguchi.stack.pg_tools import ClusterError
+from madoguchi.stack.postgres import LocalCluster
 
 Progress = Callable[[str], None]
 
@@ -39,7 +41,7 @@ class PartStatus:
     detail: str
 
 
-def _read_pid(path: Path) -> int | None:
+def read_pid(path: Path) -> int | None:
     try:
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
@@ -83,10 +85,10 @@ class Stack:
         return self.paths.run / "service.pid"
 
     def asterisk_pid(self) -> int | None:
-        return _read_pid(self.asterisk_pidfile)
+        return read_pid(self.asterisk_pidfile)
 
     def service_pid(self) -> int | None:
-        return _read_pid(self.service_pidfile)
+        return read_pid(self.service_pidfile)
 
     def cluster(self) -> LocalCluster | None:
         if self.config.service.database.url or os.environ.get("DATABASE_URL"):
@@ -323,7 +325,9 @@ class Stack:
                 )
             else:
                 parts.append(PartStatus("service", True, f"pid {spid}, FastAGI and CTI answer"))
-                for name, ok in sorted((health.get("components") or {}).items()):
+                components = health.get("components")
+                found = components.items() if isinstance(components, dict) else ()
+                for name, ok in sorted(found):
                     info = ok if isinstance(ok, dict) else {"ok": bool(ok)}
                     detail = ", ".join(f"{k}={v}" for k, v in info.items() if k != "ok")
                     parts.append(PartStatus(f"service.{name}", bool(info.get("ok")), detail))

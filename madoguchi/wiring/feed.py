@@ -22,8 +22,9 @@ from acd.core.commands import (
     PushToDesktop,
     RingAgent,
 )
-from acd.core.events import CallArrived, Event
+from acd.core.events import CallArrived
 from madoguchi.wiring.outcomes import RECORD_OUTCOME
+from madoguchi.wiring.screen_pop import customer_of, screen_pop
 
 log = logging.getLogger(__name__)
 MAX_PREFETCHED = 10_000
@@ -44,83 +45,6 @@ class WriterLike(Protocol):
     def record_agent_state(
         self, agent: str, state: str, reason: str | None, start: float, end: float | None = None
     ) -> None: ...
-
-
-def _customer_of(context: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    customer = context.get("customer")
-    return customer if isinstance(customer, Mapping) else None
-
-
-def screen_pop(
-    cmd: PushToDesktop,
-    now: float,
-    ring_timeout: float | None,
-    crm: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The `call.offered` payload (cti/messages.py CallOffered)."""
-    call = cmd.call
-    ctx: Mapping[str, Any] = call.context or {}
-    customer = crm or _customer_of(ctx)
-    ivr = None
-    if ctx.get("flow") or ctx.get("path"):
-        entered = ctx.get("entered")
-        ivr = {
-            "flow": str(ctx.get("flow", "")),
-            "path": [_step_text(p) for p in ctx.get("path", []) if p is not None],
-            "entered": {str(k): _entered_text(v) for k, v in entered.items()}
-            if isinstance(entered, Mapping)
-            else {},
-        }
-    payload: dict[str, Any] = {
-        "call_id": call.call_id,
-        "queue": call.queue,
-        "caller": {"number": call.caller_number, "name": call.caller_name},
-        "wait_seconds": round(call.waited, 1),
-        "offered_at": now,
-        "priority": call.priority,
-        "ivr": ivr,
-        "customer": None,
-        "last_contacts": [],
-    }
-    if ring_timeout is not None:
-        payload["ring_timeout"] = int(ring_timeout)
-    if isinstance(ctx.get("language"), str):
-        payload["language"] = ctx["language"]
-    if customer:
-        payload["customer"] = {
-            "id": str(customer.get("id", "")),
-            "name": str(customer.get("name", "")),
-            "tier": str(customer.get("tier", "")),
-            "account": str(customer.get("account_number", customer.get("account", "")) or ""),
-            "notes": str(customer.get("notes", "") or ""),
-        }
-        contacts = customer.get("last_contacts") or []
-        payload["last_contacts"] = [_contact(c) for c in contacts if isinstance(c, Mapping)]
-    return payload
-
-
-def _step_text(step: object) -> str:
-    """An IVR path step ({"node", "kind", "value"}) as one line: "menu: 2"."""
-    if isinstance(step, Mapping):
-        value = step.get("value")
-        label = f"{step.get('node', '')} {step.get('kind', '')}".strip()
-        return f"{label}: {value}" if value is not None else label
-    return str(step)
-
-
-def _entered_text(value: object) -> str:
-    """Entered data is already masked by the IVR when sensitive."""
-    if isinstance(value, Mapping):
-        return str(value.get("value", ""))
-    return str(value)
-
-
-def _contact(c: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"at": c.get("started_at") or c.get("at") or 0}
-    for key in ("call_id", "queue", "agent_id", "outcome", "disposition", "notes"):
-        if c.get(key) is not None:
-            out[key] = str(c[key])
-    return out
 
 
 class AcdFeed:
@@ -154,7 +78,7 @@ class AcdFeed:
         self._wrapping: dict[str, str] = {}
         self._seq = 0
 
-    def __call__(self, event: Event | None, commands: Sequence[Command], now: float) -> None:
+    def __call__(self, event: object, commands: Sequence[Command], now: float) -> None:
         if isinstance(event, CallArrived):
             self._record_arrival(event, now)
             self._prefetch_customer(event)
@@ -166,7 +90,7 @@ class AcdFeed:
 
     def _record_arrival(self, event: CallArrived, now: float) -> None:
         ctx: Mapping[str, Any] = event.context or {}
-        customer = _customer_of(ctx)
+        customer = customer_of(ctx)
         fields: dict[str, Any] = {
             "caller_number": event.caller_number,
             "caller_name": event.caller_name,

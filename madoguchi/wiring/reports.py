@@ -11,7 +11,8 @@ from typing import Any, Final
 import asyncpg
 
 from cti.ports import JsonObject, ReportUnavailable
-from db.report import build_report, to_dict
+from db.report import build_report
+from db.report_render import to_dict
 from madoguchi.config import Config
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""A real PostgreSQL for the db tests: one cluster per session (db.cluster), a fresh database per
-test, so tests never see each other's rows."""
+"""A real PostgreSQL for the db tests: one cluster per session (madoguchi.stack.postgres), a
+fresh database per test, so tests never see each other's rows."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.cluster import LocalCluster, free_port
 from db.migrate import migrate
+from madoguchi.stack.pg_tools import free_port
+from madoguchi.stack.postgres import LocalCluster
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-import db.cluster as cluster_module
-from db.cluster import ClusterError, LocalCluster, configured_dsn, free_port, start_database
+import madoguchi.stack.pg_tools as cluster_module
+from madoguchi.stack.database import configured_dsn, start_database
+from madoguchi.stack.pg_tools import ClusterError, free_port
+from madoguchi.stack.postgres import LocalCluster
 
 pytestmark = pytest.mark.integration
 

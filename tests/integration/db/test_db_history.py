@@ -9,8 +9,8 @@ import pytest
 
 from db.crm import CrmRepository
 from db.history import recent_calls
+from db.record_sql import apply_records
 from db.records import build_call_update
-from db.writer import apply_records
 
 pytestmark = pytest.mark.integration
 

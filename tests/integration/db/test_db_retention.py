@@ -8,9 +8,9 @@ import asyncpg
 import pytest
 
 from db.crm import CrmRepository
+from db.record_sql import apply_records
 from db.records import build_agent_state, build_call_update, build_event, build_recording
 from db.retention import purge
-from db.writer import apply_records
 
 pytestmark = pytest.mark.integration
 

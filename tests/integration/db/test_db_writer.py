@@ -11,10 +11,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.cluster import LocalCluster, free_port
 from db.migrate import available_migrations, migrate, schema_version
 from db.records import CallUpdate, to_json_line
 from db.writer import DurableWriter
+from madoguchi.stack.pg_tools import free_port
+from madoguchi.stack.postgres import LocalCluster
 
 pytestmark = pytest.mark.integration
 

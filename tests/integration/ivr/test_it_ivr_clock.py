@@ -33,10 +33,10 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
-from db.cluster import LocalCluster
 from madoguchi.harness.sipp import CallerScript
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config
+from madoguchi.stack.postgres import LocalCluster
 from madoguchi.stack.runner import Stack
 
 CLOCK_START = "2026-11-23T10:00:00+09:00"

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from db.kpis import RawCounts
+from db.kpi_math import RawCounts
 from db.records import CallUpdate, from_json_line
 from db.report import build_report
 from madoguchi.harness.sipp import SippProcess

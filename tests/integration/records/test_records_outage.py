@@ -10,10 +10,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.cluster import LocalCluster
 from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
 from madoguchi.service_config import database_dsn
 from madoguchi.stack import asterisk
+from madoguchi.stack.postgres import LocalCluster
 from madoguchi.stack.runner import Stack, db_port
 
 from .calls import (

@@ -211,13 +211,13 @@ def test_the_services_authenticator_keeps_sessions_of_configured_users_only(
 ) -> None:
     """The service wraps the authenticator (a reload swaps the configuration inside): the
     wrapper must answer ``knows`` too, or removed users' sessions would survive a restart."""
-    from madoguchi.service import _CurrentAuthenticator
+    from madoguchi.wiring.access import CurrentAuthenticator
 
     file = tmp_path / "sessions.json"
     store = TokenStore(lambda: 0.0, ttl=10, persist_to=file)
     kept = store.issue(Principal("1001", Role.AGENT))
     removed = store.issue(Principal("1002", Role.AGENT))
-    current = _CurrentAuthenticator(
+    current = CurrentAuthenticator(
         StaticAuthenticator(
             [Credential(Role.AGENT, "1001", "pw1001"), Credential(Role.AGENT, "1002", "pw1002")]
         )

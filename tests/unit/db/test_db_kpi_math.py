@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.kpis import (
+from db.kpi_math import (
     KpiRow,
     RawCounts,
     average_handle_time,

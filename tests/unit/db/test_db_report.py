@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.kpis import KpiRow, RawCounts, period_totals
-from db.report import Report, _width, parse_time, row_values, to_csv, to_json, to_table
+from db.kpi_math import KpiRow, RawCounts, period_totals
+from db.report import parse_time
+from db.report_render import Report, _width, row_values, to_csv, to_json, to_table
 
 T0 = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 

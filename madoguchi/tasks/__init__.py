@@ -1,0 +1,1 @@
+"""The running service's background tasks; the composition root builds and starts them."""

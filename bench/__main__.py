@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench [--quick] [--only a,b,c,d,e] [--rates 10,20] [--fixed-rate N]
                               [--json FILE] [--no-micro]
+    .venv/bin/python -m bench --wait-accuracy [--hours H] [--seed S] [--scale K] [--docs F]
 
 Starts a private stack (own config copy, var dir and ports), measures set-ups (a)-(d) on
 the same Asterisk build and config, and the floor (e) of any decision made outside it
@@ -245,6 +246,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--wait-accuracy" in argv:  # the estimated-wait benchmark: no stack, its own options
+        sys.path.insert(0, str(ROOT))
+        from bench import wait_accuracy
+
+        return wait_accuracy.main([a for a in argv if a != "--wait-accuracy"])
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
     # The bench's own PostgreSQL port, so it can run beside a demo or test stack; read by

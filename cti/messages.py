@@ -115,6 +115,17 @@ class QueueStats(TypedDict):
     answered_today: NotRequired[int]
     abandoned_today: NotRequired[int]
     offered_today: NotRequired[int]
+    # What a caller arriving now is told (the routing core's forecast): seconds, the likely
+    # range, and the words of the announcement ("3 to 5 minutes"); None: nobody staffs it.
+    estimated_wait: NotRequired[EstimatedWait | None]
+
+
+class EstimatedWait(TypedDict):
+    seconds: float
+    low: float
+    high: float
+    callback_within: float
+    text: str
 
 
 class RecentCall(TypedDict):

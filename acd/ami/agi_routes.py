@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from acd.core.events import (
 )
 from acd.core.specs import QueueSpec
 from acd.core.views import CallView
+from acd.core.wait_estimates import SpokenWait, WaitEstimate, spoken_wait
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class AcdRuntimeView(Protocol):
 
     def call_for_channel(self, uniqueid: str) -> CallView | None: ...
 
-    def position_and_wait(self, uniqueid: str) -> tuple[int, float | None] | None: ...
+    def position_and_wait(self, uniqueid: str) -> tuple[int, WaitEstimate | None] | None: ...
 
     def queue_spec(self, name: str) -> QueueSpec | None: ...
 
@@ -93,6 +93,8 @@ class AcdPrompts:
     offer: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer"
     offer_callback_only: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer-callback"
     offer_voicemail_only: str = f"{CUSTOM_SOUNDS_DIR}/acd-offer-voicemail"
+    to: str = f"{CUSTOM_SOUNDS_DIR}/acd-to"  # "3 *to* 5 minutes"
+    callback_within: str = f"{CUSTOM_SOUNDS_DIR}/acd-callback-within"  # "... within" N minutes
     callback_confirmed: str = "queue-thankyou"
     ask_pin: str = "agent-pass"
     login_ok: str = "agent-loginok"
@@ -245,23 +247,23 @@ async def _announce(
     found = runtime.position_and_wait(uniqueid)
     if found is None:
         return "continue"
-    position, wait = found
+    position, estimate = found
     await _play(request, sounds.there_are)
     await _say_number(request, position)
     await _play(request, sounds.calls_waiting)
-    if wait is not None and math.isfinite(wait):
-        minutes = max(1, math.ceil(wait / 60))
-        await _play(request, sounds.hold_time)
-        if wait < 60:
-            await _play(request, sounds.less_than)
-        await _say_number(request, minutes)
-        await _play(request, sounds.minutes)
+    words = spoken_wait(estimate) if estimate is not None else None
+    if words is not None:
+        await _say_wait(request, words, sounds)
     if spec is None:
         return "continue"
     callback = spec.allow_callback and bool(call.caller_number)
     voicemail = spec.allow_voicemail
     if not (callback or voicemail):
         return "continue"
+    if callback and words is not None:
+        await _play(request, sounds.callback_within)
+        await _say_number(request, words.callback_minutes)
+        await _play(request, sounds.minutes)
     offer = (
         sounds.offer
         if callback and voicemail
@@ -286,6 +288,18 @@ async def _announce(
             return "continue"
         return "voicemail"
     return "continue"
+
+
+async def _say_wait(request: AgiRequest, words: SpokenWait, sounds: AcdPrompts) -> None:
+    """ "The estimated hold time is (less than) N minutes" or "... N to M minutes"."""
+    await _play(request, sounds.hold_time)
+    if words.less_than_a_minute:
+        await _play(request, sounds.less_than)
+    await _say_number(request, words.low_minutes)
+    if words.is_range:
+        await _play(request, sounds.to)
+        await _say_number(request, words.high_minutes)
+    await _play(request, sounds.minutes)
 
 
 async def _agent_feature(

@@ -43,6 +43,7 @@ from acd.core.events import ConfigReplaced, Event
 from acd.core.router import Router
 from acd.core.specs import AgentSpec, QueueSpec
 from acd.core.views import CallView
+from acd.core.wait_estimates import WaitEstimate
 
 log = logging.getLogger(__name__)
 
@@ -289,12 +290,12 @@ class AcdRuntime:
         """The router's view of the call whose caller channel has this Uniqueid."""
         return self._router.call_view(uniqueid, self._clock())
 
-    def position_and_wait(self, uniqueid: str) -> tuple[int, float | None] | None:
-        """(1-based position, estimated wait seconds or None) of a waiting caller."""
+    def position_and_wait(self, uniqueid: str) -> tuple[int, WaitEstimate | None] | None:
+        """(1-based position, estimated wait or None) of a waiting caller."""
         position = self._router.position(uniqueid)
         if position is None:
             return None
-        return position, self._router.estimated_wait(uniqueid)
+        return position, self._router.wait_estimate(uniqueid)
 
     def last_announcement(self, uniqueid: str) -> Announce | None:
         return self._stats.announcements.get(uniqueid)

@@ -32,6 +32,7 @@ from acd.core.routing.eligibility import sync_ready_indexes
 from acd.core.routing.rebuild import adopt_snapshot
 from acd.core.specs import AgentSpec, QueueSpec
 from acd.core.views import AgentView, CallView, QueueStats, RouterSnapshot
+from acd.core.wait_estimates import WaitEstimate
 
 
 class Router:
@@ -79,6 +80,7 @@ class Router:
             raise
         finally:
             sync_ready_indexes(state)
+        state.forecaster.observe(event, out, now)
         return out
 
     def next_deadline(self) -> float | None:
@@ -98,8 +100,17 @@ class Router:
         return waiting.position(self._state, call_id)
 
     def estimated_wait(self, call_id: str) -> float | None:
-        """Estimated seconds until answered (see ``acd.core.estimator``); None if unknown."""
+        """Estimated seconds until answered (``wait_estimate``); None if unknown."""
         return waiting.estimated_wait(self._state, call_id)
+
+    def wait_estimate(self, call_id: str) -> WaitEstimate | None:
+        """A waiting caller's estimate with its range and callback window (see
+        ``acd.core.wait_estimates``); None when not waiting or no staffed agent will take it."""
+        return waiting.wait_estimate(self._state, call_id)
+
+    def new_caller_wait(self, queue: str) -> WaitEstimate | None:
+        """The estimate a caller arriving in ``queue`` now with no skills asked would hear."""
+        return waiting.new_caller_wait(self._state, queue)
 
     def queue_stats(self, name: str, now: float) -> QueueStats | None:
         return snapshots.queue_stats(self._state, name, now)

@@ -53,13 +53,14 @@ function queueCard(name) {
   const waiting = kpi("Waiting / 待ち呼");
   const longest = kpi("Longest wait / 最長待ち");
   const sl = kpi("Service level / 応答率");
+  const ewt = kpi("Est. wait now / 予想待ち時間");
   const sub = el("div", { class: "notice gap-top" });
   const card = el("article", { class: "card queue", dataset: { queue: name } }, [
     el("h2", {}, [el("span", { text: name }), el("span", { class: "notice", text: "queue / キュー" })]),
-    el("div", { class: "kpis" }, [waiting.box, longest.box, sl.box]),
+    el("div", { class: "kpis" }, [waiting.box, longest.box, sl.box, ewt.box]),
     sub,
   ]);
-  nodes = { card, waiting, longest, sl, sub };
+  nodes = { card, waiting, longest, sl, ewt, sub };
   queueNodes.set(name, nodes);
   $("queues").append(card);
   return nodes;
@@ -72,6 +73,8 @@ function render() {
     n.waiting.box.className = `kpi ${q.waiting > 0 ? "alert" : ""}`;
     n.sl.value.textContent = q.service_level === null || q.service_level === undefined ? "–" : `${Math.round(q.service_level)}%`;
     n.sl.box.className = `kpi ${q.service_level >= 80 ? "good" : q.service_level !== null && q.service_level !== undefined ? "alert" : ""}`;
+    // The words a caller arriving now hears (the ACD's forecast, acd/core/wait_estimates.py).
+    n.ewt.value.textContent = q.estimated_wait ? q.estimated_wait.text : "–";
     const parts = [];
     if (q.service_level_threshold) parts.push(`SL ≤ ${q.service_level_threshold}s`);
     if (q.answered_today !== undefined) parts.push(`answered / 応答 ${q.answered_today}`);

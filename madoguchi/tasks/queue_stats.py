@@ -34,4 +34,6 @@ class QueueStatsPublisher:
             for name in sorted(dirty):
                 stats = self._router.queue_stats(name, now)
                 if stats is not None:
-                    self._hub.publish_to_supervisors("queue.stats", queue_stats_payload(stats, now))
+                    estimate = self._router.new_caller_wait(name)
+                    payload = queue_stats_payload(stats, now, estimate)
+                    self._hub.publish_to_supervisors("queue.stats", payload)

@@ -22,6 +22,7 @@ from acd.core.events import (
 )
 from acd.core.router import Router
 from acd.core.views import AgentView, QueueStats
+from acd.core.wait_estimates import WaitEstimate, spoken_wait
 from cti import commands as c
 from cti.auth import Credential, StaticAuthenticator
 from cti.ports import CommandResult, JsonObject, Role
@@ -63,7 +64,22 @@ def agent_state_payload(view: AgentView) -> dict[str, Any]:
     }
 
 
-def queue_stats_payload(stats: QueueStats, now: float) -> dict[str, Any]:
+def estimated_wait_payload(estimate: WaitEstimate | None) -> dict[str, Any] | None:
+    """The forecast as the CTI shows it, with the words the caller hears."""
+    if estimate is None:
+        return None
+    return {
+        "seconds": round(estimate.seconds, 1),
+        "low": round(estimate.low, 1),
+        "high": round(estimate.high, 1),
+        "callback_within": round(estimate.callback_within, 1),
+        "text": spoken_wait(estimate).text(),
+    }
+
+
+def queue_stats_payload(
+    stats: QueueStats, now: float, estimate: WaitEstimate | None = None
+) -> dict[str, Any]:
     counters = stats.counters
     sl = stats.service_level
     return {
@@ -76,6 +92,7 @@ def queue_stats_payload(stats: QueueStats, now: float) -> dict[str, Any]:
         "abandoned_today": counters.abandoned,
         "agents_by_state": {str(k): v for k, v in stats.agents_by_state.items()},
         "logged_in": stats.logged_in,
+        "estimated_wait": estimated_wait_payload(estimate),
     }
 
 
@@ -121,7 +138,7 @@ class RouterStateSource:
         snap = self._router.snapshot(now)
         queues = []
         for q in snap.queues:
-            payload = queue_stats_payload(q, now)
+            payload = queue_stats_payload(q, now, self._router.new_caller_wait(q.name))
             payload["service_level_threshold"] = self._sl.get(q.name, 20)
             queues.append(payload)
         return {"queues": queues, "agents": [agent_state_payload(a) for a in snap.agents]}

@@ -18,14 +18,13 @@ from functools import partial
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import Announce, Command, HangupCaller
-from acd.core.estimator import estimated_wait
 from acd.core.records import CallRecord, QueueRecord
 from acd.core.routing.offers import route_call
 from acd.core.routing.outcomes import end_call
 from acd.core.routing.overflow import overflow
 from acd.core.routing.requeue import ring_timed_out
 from acd.core.routing.state import RoutingState
-from acd.core.routing.waiting import set_effective
+from acd.core.routing.waiting import estimated_wait, set_effective
 from acd.core.routing.wrapup import end_wrapup
 from acd.core.timers import Timer, TimerKind
 
@@ -116,8 +115,7 @@ def _fire_announce(state: RoutingState, timer: Timer, out: list[Command]) -> Non
     call, queue = _subject(state, timer)
     if call.state is CallState.QUEUED:
         position = queue.waiting.index_of(call.key) + 1
-        wait = estimated_wait(position, queue.staffed, queue.handle_time.mean())
-        out.append(Announce(call.call_id, position, wait))
+        out.append(Announce(call.call_id, position, estimated_wait(state, call.call_id)))
     next_when = timer.when + queue.spec.announce_interval
     state.timers.schedule(next_when, TimerKind.ANNOUNCE, call.call_id, timer.generation)
 

@@ -13,6 +13,7 @@ from acd.core.estimator import HandleTimeAverage
 from acd.core.records import AgentRecord, CallRecord, QueueRecord
 from acd.core.specs import QueueSpec
 from acd.core.timers import TimerHeap
+from acd.core.wait_estimates import WaitForecaster
 
 ENDED_MEMORY = 50_000  # ended call ids remembered to recognise late events
 
@@ -33,6 +34,10 @@ class RoutingState:
     seq: int = 0  # arrival order of calls (tie-break within one instant)
     carry: list[Command] = field(default_factory=list)  # timer commands of a raising handle
     unsynced: dict[str, None] = field(default_factory=dict)  # agents the ready indexes lag
+    forecaster: WaitForecaster = field(init=False)  # estimated waits; learns from every handle
+
+    def __post_init__(self) -> None:
+        self.forecaster = WaitForecaster(self.default_handle_time, self.now)
 
     def next_seq(self) -> int:
         self.seq += 1

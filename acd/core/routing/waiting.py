@@ -14,15 +14,17 @@ position and estimated wait.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import CallStateChanged, Command, HangupCaller, RoutingWarning
-from acd.core.estimator import estimated_wait as estimate
 from acd.core.records import CallRecord, QueueRecord
 from acd.core.requirements import Requirement, RequirementError, parse_requirement
 from acd.core.routing.outcomes import end_call
 from acd.core.routing.state import RoutingState
 from acd.core.timers import TimerKind
+from acd.core.wait_estimates import WaitEstimate
+from acd.core.wait_picture import RoutingPicture, picture_of
 
 
 def new_call(
@@ -124,10 +126,25 @@ def position(state: RoutingState, call_id: str) -> int | None:
 
 
 def estimated_wait(state: RoutingState, call_id: str) -> float | None:
-    """Estimated seconds until answered (see ``acd.core.estimator``); None if unknown."""
-    call = state.calls.get(call_id)
-    at = position(state, call_id)
-    if call is None or at is None or call.queue is None:
+    """Estimated seconds until answered (``wait_estimate``); None if unknown."""
+    found = wait_estimate(state, call_id)
+    return None if found is None else found.seconds
+
+
+def wait_estimate(state: RoutingState, call_id: str) -> WaitEstimate | None:
+    """A waiting caller's estimate with its range and callback window (see
+    ``acd.core.wait_estimates``); None when not waiting or no staffed agent will take it."""
+    if position(state, call_id) is None:
         return None
-    queue = state.queues[call.queue]
-    return estimate(at, queue.staffed, queue.handle_time.mean())
+    return state.forecaster.estimate(call_id, partial(_picture, state), state.now)
+
+
+def new_caller_wait(state: RoutingState, queue: str) -> WaitEstimate | None:
+    """The estimate a caller arriving in ``queue`` now with no skills asked would hear."""
+    if queue not in state.queues:
+        return None
+    return state.forecaster.for_new_caller(queue, partial(_picture, state), state.now)
+
+
+def _picture(state: RoutingState) -> RoutingPicture:
+    return picture_of(state.queues, state.agents, state.calls, state.now)

@@ -87,7 +87,7 @@ def test_when_no_agents_logged_in_overflow_on_arrival_and_on_last_logout() -> No
 
 
 def test_overflow_on_estimated_wait_at_arrival() -> None:
-    policy = OverflowPolicy(estimated_wait_above=100, target=OverflowTarget("voicemail"))
+    policy = OverflowPolicy(estimated_wait_above=200, target=OverflowTarget("voicemail"))
     h = Harness(
         [QueueSpec("q", overflow=policy, max_wait=0)],
         [agent("a1", {"q": 1})],
@@ -96,9 +96,13 @@ def test_overflow_on_estimated_wait_at_arrival() -> None:
     h.send(AgentLoggedIn("a1"))
     h.send(CallArrived("c0", "q"), at=0)  # rings a1 immediately
     h.send(AgentAnswered("c0", "a1"), at=1)
-    h.send(CallArrived("c1", "q"), at=2)  # EWT = 0.5 * 120 / 1 = 60: stays
-    assert h.router.estimated_wait("c1") == 60
-    h.send(CallArrived("c2", "q"), at=3)  # EWT = 1.5 * 120 = 180 > 100: voicemail
+    # No talk time seen yet: the rest of c0's call is drawn around 120 - 1 s (exponential:
+    # the median of the plays is lower), then the queue's 10 s wrap-up and the 1 s ring seen
+    # for c0: c1 stays.
+    h.send(CallArrived("c1", "q"), at=2)
+    first = h.router.estimated_wait("c1")
+    assert first is not None and 60 < first <= 131
+    h.send(CallArrived("c2", "q"), at=3)  # then c1's 1 + 120 + 10 s: > 200: voicemail
     assert h.outcome("c2").outcome is CallOutcome.OVERFLOW_VOICEMAIL
     assert h.router.call_view("c1", 3) is not None
 
@@ -233,11 +237,20 @@ def test_announcements_carry_position_and_estimated_wait() -> None:
     h.send(AgentAnswered("c0", "a1"), at=0)
     h.send(CallArrived("c1", "q"), at=1)
     h.send(CallArrived("c2", "q"), at=2)
+    # c1 waits for the rest of a1's call (32 s old) and 10 s of wrap-up; c2 for one more
+    # handle time (no talk time seen yet: 200 s, and the 10 s wrap-up) in every play. a2 is
+    # paused: no pause has been seen to end yet, so it is not expected back.
     out = h.advance(32)
-    assert of_type(out, Announce) == [Announce("c1", 1, 100.0), Announce("c2", 2, 300.0)]
+    c1, c2 = of_type(out, Announce)
+    assert (c1.call_id, c1.position, c2.call_id, c2.position) == ("c1", 1, "c2", 2)
+    assert c1.estimated_wait is not None and c1.estimated_wait > 10
+    assert c2.estimated_wait == pytest.approx(c1.estimated_wait + 210)
+    assert c2.estimated_wait == h.router.estimated_wait("c2")  # what the views say too
     h.send(CallerHungUp("c1"), at=40)
     out = h.advance(62)
-    assert of_type(out, Announce) == [Announce("c2", 1, 100.0)]
+    (later,) = of_type(out, Announce)
+    assert (later.call_id, later.position) == ("c2", 1)
+    assert later.estimated_wait is not None and later.estimated_wait < c2.estimated_wait - 150
 
 
 def test_queue_stats_count_waiting_longest_and_agents_by_state() -> None:

@@ -10,9 +10,12 @@ from ami_recording import Rig, enqueue, hangup, make_rig
 
 from acd.ami.agi_routes import quote, register_acd_routes
 from acd.core.agent_state import AgentState
-from acd.core.call_state import CallOutcome
+from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import CallbackCreated, CallEnded, Overflow
 from acd.core.events import AgentLoggedIn
+from acd.core.specs import QueueSpec
+from acd.core.views import CallView
+from acd.core.wait_estimates import WaitEstimate
 
 Route = Callable[[Any], Any]
 
@@ -202,3 +205,65 @@ def test_quote_escapes_and_refuses_control_characters() -> None:
     assert quote('a "b" \\c') == '"a \\"b\\" \\\\c"'
     with pytest.raises(ValueError):
         quote("x\nEXEC Dial")
+
+
+class ForecastRuntime:
+    """A runtime whose waiting caller has a wide forecast (the route's words, alone)."""
+
+    def __init__(self, estimate: WaitEstimate | None) -> None:
+        self.estimate = estimate
+
+    def call_for_channel(self, uniqueid: str) -> CallView:
+        return CallView(
+            call_id=uniqueid, state=CallState.QUEUED, queue="support", priority=0,
+            caller_number="0312345678", caller_name="", arrived_at=0.0, queue_entered_at=0.0,
+            waited=10.0, position=3, estimated_wait=None, requirements="", agent_ids=(),
+            callback_number=None,
+        )  # fmt: skip
+
+    def position_and_wait(self, uniqueid: str) -> tuple[int, WaitEstimate | None]:
+        return 3, self.estimate
+
+    def queue_spec(self, name: str) -> QueueSpec:
+        return QueueSpec(name, allow_voicemail=False)
+
+    def agent_ids(self) -> tuple[str, ...]:
+        return ()
+
+    def submit(self, event: object) -> list[Any]:
+        return []
+
+    def adopt_waiting_caller(self, fields: object) -> None:
+        raise AssertionError("not adopted")
+
+    def knows_nothing_of(self, uniqueid: str) -> bool:
+        return False
+
+
+async def test_a_wide_forecast_is_said_as_a_range_with_the_callback_window() -> None:
+    app = App()
+    register_acd_routes(app, ForecastRuntime(WaitEstimate(240, 170, 330, 1000)), {})
+    request = Request({"agi_uniqueid": "1.1"}, [""])
+    await app.routes["announce"](request)
+    said = [c for c in request.sent if c.startswith(("STREAM FILE", "SAY NUMBER"))]
+    sounds = "/usr/share/asterisk/sounds/madoguchi"
+    assert said[3:] == [
+        'STREAM FILE "queue-holdtime" ""',
+        'SAY NUMBER "3" ""',
+        f'STREAM FILE "{sounds}/acd-to" ""',
+        'SAY NUMBER "6" ""',
+        'STREAM FILE "queue-minutes" ""',
+        f'STREAM FILE "{sounds}/acd-callback-within" ""',
+        'SAY NUMBER "20" ""',  # the longest play, 1000 s, rounded up to 5 minutes
+        'STREAM FILE "queue-minutes" ""',
+    ]
+    assert request.verbs("GET DATA") == [f'GET DATA "{sounds}/acd-offer-callback" "3000" "1"']
+
+
+async def test_no_forecast_says_position_only_and_quotes_no_window() -> None:
+    app = App()
+    register_acd_routes(app, ForecastRuntime(None), {})
+    request = Request({"agi_uniqueid": "1.1"}, [""])
+    await app.routes["announce"](request)
+    assert request.verbs("SAY NUMBER") == ['SAY NUMBER "3" ""']
+    assert not [c for c in request.sent if "holdtime" in c or "callback-within" in c]

@@ -196,3 +196,22 @@ async def test_prefetch_wait_returns_once_the_record_is_there_or_at_the_limit() 
     await feed.prefetch_wait("c2", {}, "0322", limit=2)
     assert feed._crm["c2"] == {"id": 1, "name": "x"}
     _run(router, feed, AgentLoggedIn("1003"), 1.0)
+
+
+async def test_the_wallboard_shows_the_wait_a_caller_arriving_now_would_hear() -> None:
+    from acd.core.wait_estimates import spoken_wait
+    from madoguchi.wiring import cti_ports
+
+    router = Router([QueueSpec("support")], [AgentSpec("1003", "a", queues={"support": 1})])
+    source = cti_ports.RouterStateSource(router, lambda: 5.0, {})
+    (nobody,) = (await source.wallboard_snapshot())["queues"]
+    assert nobody["estimated_wait"] is None  # nobody staffs it
+    router.handle(AgentLoggedIn("1003"), 0.0)
+    router.handle(CallArrived("c1", "support"), 1.0)
+    router.handle(AgentAnswered("c1", "1003"), 2.0)
+    router.handle(CallArrived("c2", "support"), 3.0)  # waits for 1003
+    (queue,) = (await source.wallboard_snapshot())["queues"]
+    estimate = router.new_caller_wait("support")
+    assert estimate is not None and estimate.seconds > router.estimated_wait("c2")  # type: ignore[operator]
+    assert queue["estimated_wait"]["text"] == spoken_wait(estimate).text()
+    assert queue["estimated_wait"]["seconds"] == round(estimate.seconds, 1)

@@ -1,6 +1,6 @@
 """SIPp callers and agents for the call benchmarks, with per-call wall-clock stamps.
 
-The harness's scenarios (madoguchi.harness.sipp) give every caller the same number and
+The harness's scenarios (bench.harness) give every caller the same number and
 log no times. Here each caller gets a unique number (a per-run prefix plus SIPp's
 `[call_number]`), and both sides stamp what matters with SIPp's `gettimeofday` action:
 
@@ -22,23 +22,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from madoguchi.harness.sip_messages import (
+from bench.harness.agent import SCENARIOS, register_args
+from bench.harness.dtmf import DTMF_PCAPS
+from bench.harness.ports import free_udp_port
+from bench.harness.sip_messages import (
     OK_EMPTY,
-    SDP,
     ack,
     answer,
+    invite,
     request_terminated,
     ringing,
     send,
     uas_bye,
 )
-from madoguchi.harness.sipp import (
-    DTMF_PCAPS,
-    SCENARIOS,
-    free_udp_port,
-    register_args,
-    sipp_command,
-)
+from bench.harness.sipp_process import sipp_command
 
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
@@ -65,24 +62,14 @@ def caller_scenario(
     if not re.fullmatch(r"[0-9]{1,12}", prefix) or not re.fullmatch(r"[0-9*#]{1,20}", number):
         raise ValueError("prefix and number must be short digit strings")
     num = f"{prefix}[call_number]"
-    invite = f"""INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Bench" <sip:{num}@[local_ip]:[local_port]>;tag=[pid]bc[call_number]
-      To: <sip:{number}@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{num}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      User-Agent: madoguchi-bench-caller
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      {SDP}"""
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-caller">',
         f'  <nop><action>{_STAMP}<log message="SENT [$ts] [$tus] {num}"/></action></nop>',
-        send(invite, retrans=True),
+        send(
+            invite(number, num, "Bench", "[pid]bc[call_number]", "madoguchi-bench-caller"),
+            retrans=True,
+        ),
         '  <recv response="100" optional="true"/>',
         '  <recv response="180" optional="true"/>',
         '  <recv response="183" optional="true"/>',

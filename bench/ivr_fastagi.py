@@ -186,7 +186,7 @@ def measure_real(
     import shutil
     import tempfile
 
-    from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+    from bench.harness.caller import CallerScript, Dtmf, Pause
     from madoguchi.paths import Paths, default_paths
     from madoguchi.service_config import load_service_config
     from madoguchi.stack.runner import Stack
@@ -229,7 +229,8 @@ def measure_real(
 async def _real_step(
     agi_port: int, sip_server: str, rate: float, count: int, script: Any, workdir: Path
 ) -> dict[str, Any]:
-    from madoguchi.harness.sipp import free_udp_port, place_calls
+    from bench.harness.caller import place_calls
+    from bench.harness.ports import free_udp_port
 
     flows, calendar = load_ivr_config()
     crm = InMemoryCrm.from_csv(DEFAULT_CONFIG_DIR / "crm_seed.csv")

@@ -22,7 +22,9 @@ import pytest
 from cti_browser_support import ARTIFACTS
 from playwright.async_api import Browser, Page, expect
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.ports import free_udp_port
 from madoguchi.paths import PROJECT_ROOT, Paths, default_paths
 from madoguchi.service_config import database_dsn, load_service_config
 from madoguchi.stack.runner import Stack

@@ -23,9 +23,9 @@ from acd.ami.connection import Backoff
 from acd.ami.runtime import AcdRuntime, ListenerEvent, Resynced
 from acd.core.commands import CallEnded, Command
 from acd.core.router import Router
+from bench.harness.agent import SippAgent
 from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.model import Config
-from madoguchi.harness.sipp import SippAgent
 from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack

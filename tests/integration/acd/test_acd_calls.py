@@ -13,8 +13,8 @@ from acd.core.call_state import CallOutcome
 from acd.core.commands import AgentStateChanged, CallEnded, CancelRing, Overflow, RingAgent
 from acd.core.events import AgentLoggedIn, ConfigReplaced
 from acd.core.specs import OverflowTarget
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from madoguchi.config.acd import agent_specs, queue_specs
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from acd_it_helpers import Acd, wait_until
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from acd_it_helpers import AMI_PORT, Acd, wait_until
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 
 pytestmark = pytest.mark.integration
 

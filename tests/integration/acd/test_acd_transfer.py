@@ -11,7 +11,7 @@ from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn, AgentPaused, AgentReady
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ import aiohttp
 import pytest
 from e2e.conftest import Desktop, db, desktop_for, wait_for
 
-from madoguchi.harness.sipp import SippAgent, free_udp_port
+from bench.harness.agent import SippAgent
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
 

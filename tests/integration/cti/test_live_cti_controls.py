@@ -12,7 +12,9 @@ from typing import Any
 import asyncpg
 from conftest import Floor, invite_watch, wait_for
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, SippProcess, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.asterisk import cli
 
 

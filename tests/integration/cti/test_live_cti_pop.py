@@ -17,8 +17,9 @@ import asyncpg
 import pytest
 from conftest import Floor, invite_watch, wait_for
 
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from db.crm import CustomerInput, upsert_customer
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, place_calls
 from madoguchi.stack.runner import Stack
 
 # SIPp's DTMF captures all carry one SSRC and fixed RTP sequence numbers, so Asterisk only

@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 from conftest import Floor
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
 
 EVIL = "http://evil.example"
 

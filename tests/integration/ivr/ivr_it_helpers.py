@@ -18,18 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.harness.caller import CallerScript, Pause, caller_scenario
+from bench.harness.dtmf import dtmf_pcaps
+from bench.harness.ports import free_media_port, free_udp_port
+from bench.harness.sipp_process import SippProcess, default_server, run_sipp
 from ivr.outcome import decode_context
-from madoguchi.harness.sipp import (
-    CallerScript,
-    Pause,
-    SippProcess,
-    _run_sipp,
-    caller_scenario,
-    default_server,
-    dtmf_pcaps,
-    free_media_port,
-    free_udp_port,
-)
 from madoguchi.stack.runner import Stack
 
 AmiEvent = dict[str, list[str]]
@@ -176,7 +169,7 @@ class Caller:
 
 
 def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = None) -> SippProcess:
-    """One caller running `script` (madoguchi.harness.sipp.place_calls with count 1), with
+    """One caller running `script` (bench.harness.caller.place_calls with count 1), with
     key presses from dtmf_pcaps() and a media port of its own."""
     presses = "".join(step.digits for step in script.steps if not isinstance(step, Pause))
     scenario = caller_scenario(script, dtmf_pcaps(presses, workdir / "dtmf"))
@@ -185,7 +178,7 @@ def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = Non
         "-timeout", "180", "-timeout_error", "-max_recv_loops", "1000",
         "-mp", str(free_media_port()),
     ]  # fmt: skip
-    return _run_sipp("caller", workdir, scenario, args, server or default_server())
+    return run_sipp("caller", workdir, scenario, args, server or default_server())
 
 
 def start_callers(

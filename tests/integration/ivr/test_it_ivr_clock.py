@@ -33,8 +33,8 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
+from bench.harness.caller import CallerScript
 from db.cluster import LocalCluster
-from madoguchi.harness.sipp import CallerScript
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config
 from madoguchi.stack.runner import Stack

@@ -26,7 +26,7 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
 
 OPEN = ("hours", "hours", "open")

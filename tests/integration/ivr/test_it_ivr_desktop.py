@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ivr_it_helpers import start_callers, stop_callers, wait_crm_seeded, wait_no_channels
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, free_udp_port
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
 
 GOLD_CALLER = "09099990000"  # John Smith, gold (config/crm_seed.csv)

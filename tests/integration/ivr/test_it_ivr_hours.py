@@ -32,8 +32,8 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
+from bench.harness.caller import CallerScript
 from ivr.jp_holidays import is_holiday
-from madoguchi.harness.sipp import CallerScript
 from madoguchi.stack.runner import Stack
 
 ALL_DAY = "\n".join(

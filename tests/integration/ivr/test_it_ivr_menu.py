@@ -20,7 +20,7 @@ import pytest
 from e2e.conftest import wait_for
 from ivr_it_helpers import AmiWatch, Caller, start_callers, stop_callers, wait_no_channels
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
 
 OPEN = ("hours", "hours", "open")

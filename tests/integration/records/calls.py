@@ -16,10 +16,10 @@ from typing import Any
 
 import asyncpg
 
+from bench.harness.sipp_process import SippProcess
 from db.kpis import RawCounts
 from db.records import CallUpdate, from_json_line
 from db.report import build_report
-from madoguchi.harness.sipp import SippProcess
 from madoguchi.paths import PROJECT_ROOT
 from madoguchi.stack.runner import Stack
 

@@ -21,8 +21,9 @@ import aiohttp
 import asyncpg
 import pytest
 
+from bench.harness.agent import AgentMode, SippAgent
+from bench.harness.ports import free_udp_port
 from db.migrate import available_migrations, schema_version
-from madoguchi.harness.sipp import AgentMode, SippAgent, free_udp_port
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
 

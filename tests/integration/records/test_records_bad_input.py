@@ -8,7 +8,8 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
 
 from .calls import rejected_count, wait_callers, wait_finished

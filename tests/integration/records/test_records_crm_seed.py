@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from db.sanitize import normalise_phone
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 from madoguchi.stack.runner import Stack
 
 from .conftest import Staff, wait_for

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 
 from .calls import wait_callers, wait_finished
 from .conftest import Staff

@@ -10,8 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from db.cluster import LocalCluster
-from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
 from madoguchi.service_config import database_dsn
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack, db_port

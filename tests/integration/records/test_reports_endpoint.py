@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 from madoguchi.stack.runner import Stack
 
 from .calls import wait_callers, wait_finished

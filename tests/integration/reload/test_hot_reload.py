@@ -16,15 +16,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from madoguchi.harness.sipp import (
-    CallerScript,
-    Dtmf,
-    Pause,
-    SippAgent,
-    SippProcess,
-    free_udp_port,
-    place_calls,
-)
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
+from bench.harness.ports import free_udp_port
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
 
 from .conftest import (

@@ -1,4 +1,4 @@
-"""SIP messages of the SIPp scenarios, shared by the test harness and the benchmarks.
+"""SIP messages of the SIPp scenarios: the harness's callers and agents, the call benchmarks'.
 
 Each is SIPp template text (its `[keywords]`), indented as the scenarios embed it; `send`
 wraps one in a `<send>` element. `tag` is the To-tag a UAS gives its dialog (unique per
@@ -35,6 +35,23 @@ def cdata(text: str) -> str:
 def send(message: str, *, retrans: bool = False) -> str:
     attr = ' retrans="500"' if retrans else ""
     return f"  <send{attr}>\n    {cdata(message)}\n  </send>"
+
+
+def invite(number: str, user: str, name: str, tag: str, user_agent: str) -> str:
+    """A caller's INVITE to `number`, from `"name" <sip:user@...>` with From-tag `tag`."""
+    return f"""INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "{name}" <sip:{user}@[local_ip]:[local_port]>;tag={tag}
+      To: <sip:{number}@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:{user}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      User-Agent: {user_agent}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      {SDP}"""
 
 
 def ack(user: str) -> str:

@@ -1,0 +1,149 @@
+"""Synthetic callers: what one does once answered (CallerScript), its SIPp scenario, and
+`place_calls`, which starts SIPp to run it `count` times."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from bench.harness.dtmf import dtmf_pcaps, stock_pcap
+from bench.harness.ports import free_media_port, free_udp_port
+from bench.harness.sip_messages import OK_EMPTY, ack, invite, send
+from bench.harness.sipp_process import SippProcess, default_server, run_sipp
+
+
+def _header_safe(text: str) -> str:
+    """SIP header text: no CR/LF (they would end the header), quotes escaped."""
+    return re.sub(r"[\r\n]", " ", text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dtmf:
+    """RFC 2833 digits played from sip-tester's captures, with a gap between them."""
+
+    digits: str
+    gap_ms: int = 300
+
+
+CallerStep = Pause | Dtmf
+
+
+@dataclass(frozen=True, slots=True)
+class CallerScript:
+    """What one synthetic caller does after the call is answered.
+
+    steps run in order; then the caller either waits for the far end to hang up
+    (`hangup_after_ms=None`, bounded by `max_wait_ms`) or hangs up itself.
+    """
+
+    number: str
+    caller_num: str = "0312345678"
+    caller_name: str = "Test Caller"
+    steps: Sequence[CallerStep] = ()
+    hangup_after_ms: int | None = None
+    max_wait_ms: int = 60_000
+
+
+def caller_scenario(script: CallerScript, pcaps: Sequence[Path] | None = None) -> str:
+    """The caller's SIPp scenario; `pcaps`: one capture per key press (dtmf_pcaps), else
+    sip-tester's own files (fine for keys pressed in rising order only)."""
+    presses = iter(pcaps or ())
+    name = _header_safe(script.caller_name)
+    num = re.sub(r"[^0-9A-Za-z+*#._-]", "", script.caller_num) or "anonymous"
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        '<scenario name="caller">',
+        send(
+            invite(script.number, num, name, "[pid]caller[call_number]", "madoguchi-sipp-caller"),
+            retrans=True,
+        ),
+        '  <recv response="100" optional="true"/>',
+        '  <recv response="180" optional="true"/>',
+        '  <recv response="183" optional="true"/>',
+        '  <recv response="200" rtd="true" rrs="true"/>',
+        send(ack("caller")),
+    ]
+    for step in script.steps:
+        if isinstance(step, Pause):
+            parts.append(f'  <pause milliseconds="{int(step.ms)}"/>')
+            continue
+        for digit in step.digits:
+            pcap = next(presses, None) or stock_pcap(digit)
+            parts.append(
+                f'  <nop><action><exec play_pcap_audio="{escape(str(pcap))}"/></action></nop>'
+            )
+            parts.append(f'  <pause milliseconds="{int(step.gap_ms)}"/>')
+    if script.hangup_after_ms is None:
+        parts += [
+            f'  <recv request="BYE" timeout="{int(script.max_wait_ms)}"/>',
+            send(OK_EMPTY),
+        ]
+    else:
+        bye = """BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [last_From:]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0"""
+        parts += [
+            f'  <pause milliseconds="{int(script.hangup_after_ms)}"/>',
+            send(bye, retrans=True),
+            '  <recv response="200" crlf="true"/>',
+        ]
+    parts.append("</scenario>")
+    return "\n".join(parts) + "\n"
+
+
+def place_calls(
+    script: CallerScript,
+    workdir: Path,
+    count: int = 1,
+    rate: float = 1.0,
+    concurrent: int | None = None,
+    server: str | None = None,
+    local_port: int = 0,
+    media_port: int = 0,
+    timeout_s: float = 120,
+    local_ip: str = "127.0.0.1",
+) -> SippProcess:
+    """Start `count` callers at `rate` calls/s running `script`; returns the process.
+
+    SIPp exits 0 when every call followed the script, non-zero otherwise.
+    """
+    args = [
+        "-s",
+        script.number,
+        "-m",
+        str(count),
+        "-r",
+        str(rate),
+        "-rp",
+        "1000",
+        "-p",
+        str(local_port or free_udp_port(local_ip)),
+        "-timeout",
+        str(int(timeout_s)),
+        "-timeout_error",
+        "-max_recv_loops",
+        "1000",
+    ]
+    if concurrent:
+        args += ["-l", str(concurrent)]
+    args += ["-mp", str(media_port or free_media_port(local_ip))]
+    target = server or default_server()
+    digits = "".join(step.digits for step in script.steps if isinstance(step, Dtmf))
+    pcaps = dtmf_pcaps(digits, workdir / "dtmf") if digits else None
+    scenario = caller_scenario(script, pcaps)
+    return run_sipp("callers", workdir, scenario, args, target, local_ip)

@@ -11,11 +11,9 @@ wraps up for 1 s so no-answer cases stay short.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from madoguchi.config.model import Config
 from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_until
 
 PORT_OFFSET = int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
 SIP_PORT = 45060 + PORT_OFFSET
@@ -70,15 +69,6 @@ class Pbx:
         out = self.cli("core show channels count")
         found = re.search(r"(\d+) active channel", out)
         return int(found.group(1)) if found else -1
-
-
-async def wait_until(what: str, check: Callable[[], bool], within: float = 30.0) -> None:
-    """Poll ``check`` until true; fail with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import dataclasses
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
@@ -15,6 +15,7 @@ from acd.core.events import AgentLoggedIn, ConfigReplaced
 from acd.core.specs import OverflowTarget
 from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from madoguchi.config.acd import agent_specs, queue_specs
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,13 @@ import re
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.events import AgentLoggedIn
 from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

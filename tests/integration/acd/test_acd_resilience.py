@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.ami.runtime import Resynced
 from acd.core.agent_state import AgentState
@@ -15,6 +15,7 @@ from acd.core.call_state import CallOutcome
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
 from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

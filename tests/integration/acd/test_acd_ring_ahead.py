@@ -11,12 +11,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from acd_it_helpers import AMI_PORT, Acd, wait_until
+from acd_it_helpers import AMI_PORT, Acd
 
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
 from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

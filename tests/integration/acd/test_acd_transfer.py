@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn, AgentPaused, AgentReady
 from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -8,21 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import Desktop, db, desktop_for, wait_for
+from e2e.conftest import Desktop, db, desktop_for
 
 from bench.harness.agent import SippAgent
 from bench.harness.ports import free_udp_port
 from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
-__all__ = ["Desktop", "db", "desktop_for", "wait_for"]
+__all__ = ["Desktop", "db", "desktop_for"]
 
 AGENTS = ("1003", "1004")
 
@@ -202,25 +203,3 @@ def phones(tmp_path: Path) -> Iterator[Callable[..., SippAgent]]:
     yield start
     for agent in started:
         agent.stop()
-
-
-def invite_watch(agent: SippAgent, limit: float = 60) -> Callable[[], Awaitable[float | None]]:
-    """Start watching a SIPp phone for its next INVITE; the returned coroutine gives the
-    monotonic time it was first seen (polled every 2 ms, in a thread)."""
-    assert agent.uas is not None
-    before = len(agent.uas.invites())
-
-    def watch() -> float | None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            if len(agent.uas.invites()) > before:  # type: ignore[union-attr]
-                return time.monotonic()
-            time.sleep(0.002)
-        return None
-
-    task = asyncio.create_task(asyncio.to_thread(watch))
-
-    async def result() -> float | None:
-        return await task
-
-    return result

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from conftest import Floor, invite_watch, wait_for
+from conftest import Floor
 
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, place_calls
 from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.asterisk import cli
+from tests.integration.phones import invite_watch
+from tests.polling import wait_for
 
 
 async def connected_call(desktop: Any, workdir: Path, caller_num: str) -> tuple[str, SippProcess]:
@@ -103,7 +105,7 @@ async def test_blind_transfer_to_another_agent_rings_that_agent(
             f"/api/calls/{call_id}/transfer", {"mode": "blind", "target": "1004"}
         )
         assert (status, body.get("ok")) == (200, True), body
-        assert await rang() is not None, "1004's phone never rang"
+        await rang()
         assert "0322223333" in target.uas.invites()[-1]  # type: ignore[union-attr]
         ended = await desktop.wait_message("call.ended", call_id=call_id)
         assert ended["outcome"] == "transferred"
@@ -127,8 +129,6 @@ async def test_click_to_dial_rings_the_agent_then_the_number(
     status, body = await desktop.post("/api/agents/1003/dial", {"number": "1004"})
     assert (status, body.get("ok")) == (200, True), body
     first, second = await own_rang(), await other_rang()
-    assert first is not None, "1003's own phone never rang"
-    assert second is not None, "the dialled agent 1004 never rang"
     assert first <= second
     print(f"\nclick-to-dial: 1004 rang {1000 * (second - first):.0f} ms after 1003")
     # 1004 hangs up after 0.8 s; both legs end.
@@ -149,7 +149,7 @@ async def test_an_agent_on_a_click_to_dial_call_is_not_offered_a_queue_call(
     other_rang = invite_watch(other, limit=20)
     status, body = await desktop.post("/api/agents/1003/dial", {"number": "1004"})
     assert (status, body.get("ok")) == (200, True), body
-    assert await other_rang() is not None, "the dialled agent 1004 never rang"
+    await other_rang()
     # 1003 is ready in the ACD but its phone is on the call it placed: a caller who comes
     # now waits for the phone to be free (app_queue's ringinuse = no).
     caller = place_calls(
@@ -182,7 +182,7 @@ async def test_click_to_dial_presents_the_agent_as_the_caller(
     rang = invite_watch(other, limit=20)
     status, body = await desktop.post("/api/agents/1003/dial", {"number": "1004"})
     assert (status, body.get("ok")) == (200, True), body
-    assert await rang() is not None, "the dialled agent 1004 never rang"
+    await rang()
     await floor.wait_idle()
     invite = other.uas.invites()[-1]  # type: ignore[union-attr]
     assert "<sip:1003@" in invite, invite  # the called party sees the agent ...
@@ -268,7 +268,7 @@ async def test_attended_transfer_consults_then_hands_the_caller_over(
         )
         print(f"\nattended transfer: {status} {body}")
         assert (status, body.get("ok")) == (200, True), body
-        assert await rang() is not None, "1004 was never consulted"
+        await rang()
         # The agent hangs up once 1004 answered: Asterisk hands the caller over.
         status, body = await desktop.post(f"/api/calls/{call_id}/hangup", {})
         print(f"hangup after the consultation: {status} {body}")

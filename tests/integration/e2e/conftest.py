@@ -15,18 +15,7 @@ import pytest
 
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
-
-
-async def wait_for(what: str, check: Callable[[], Awaitable[Any]], limit: float = 30) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + limit
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+from tests.polling import wait_for
 
 
 @dataclass

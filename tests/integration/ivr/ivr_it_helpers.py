@@ -12,7 +12,6 @@ import asyncio
 import re
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from bench.harness.ports import free_media_port, free_udp_port
 from bench.harness.sipp_process import SippProcess, default_server, run_sipp
 from ivr.outcome import decode_context
 from madoguchi.stack.runner import Stack
+from tests.polling import block_until, wait_for, wait_until
 
 AmiEvent = dict[str, list[str]]
 
@@ -126,14 +126,10 @@ class AmiWatch:
 
     async def wait_for_caller(self, number: str, limit: float = 60) -> Enqueued:
         """The first hand-off of the call(s) from `number`, waiting up to `limit` seconds."""
-        deadline = time.monotonic() + limit
-        while True:
-            found = self.for_caller(number)
-            if found:
-                return found[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no AcdEnqueue from caller {number} within {limit:.0f} s")
-            await asyncio.sleep(0.1)
+        found = await wait_until(
+            f"an AcdEnqueue from caller {number}", lambda: self.for_caller(number), limit, every=0.1
+        )
+        return found[0]
 
     def close(self) -> None:
         try:
@@ -206,17 +202,18 @@ def wait_no_channels(stack: Stack, limit: float = 30) -> None:
 
     from madoguchi.stack.asterisk import cli
 
-    deadline = time.monotonic() + limit
-    while True:
+    def channels() -> str:
         pid = stack.asterisk_pid()
         assert pid is not None, "Asterisk is not running"
-        out = cli(stack.paths, pid, "core show channels count")
+        return cli(stack.paths, pid, "core show channels count")
+
+    def none_left(out: str) -> bool:
         found = re.search(r"(\d+) active channel", out)
-        if found and int(found.group(1)) == 0:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"calls left in Asterisk after the test:\n{out}")
-        time.sleep(0.2)
+        return found is not None and int(found.group(1)) == 0
+
+    block_until(
+        "no call left in Asterisk after the test", channels, limit, until=none_left, every=0.2
+    )
 
 
 def run_in_thread(make: Any) -> Any:
@@ -235,23 +232,22 @@ def wait_crm_seeded(stack: Stack, at_least: int = 12, limit: float = 30) -> int:
 
     from madoguchi.service_config import database_dsn
 
-    async def count() -> int:
-        deadline = time.monotonic() + limit
+    async def seeded() -> int:
         conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
+
+        async def count() -> int:
+            try:
+                return int(await conn.fetchval("SELECT count(*) FROM customers"))
+            except asyncpg.UndefinedTableError:
+                return 0
+
         try:
-            while True:
-                try:
-                    n = int(await conn.fetchval("SELECT count(*) FROM customers"))
-                except asyncpg.UndefinedTableError:
-                    n = 0
-                if n >= at_least or time.monotonic() > deadline:
-                    return n
-                await asyncio.sleep(0.2)
+            what = f"at least {at_least} customers in the demo CRM"
+            return await wait_for(what, count, limit, until=lambda n: n >= at_least, every=0.2)
         finally:
             await conn.close()
 
-    found: int = run_in_thread(count)
-    assert found >= at_least, f"the demo CRM has {found} customers, expected {at_least}"
+    found: int = run_in_thread(seeded)
     return found
 
 
@@ -315,29 +311,25 @@ def reload_service(stack: Stack, limit: float = 30) -> None:
     pid = stack.service_pid()
     assert pid is not None, "the service is not running"
     os.kill(pid, signal.SIGHUP)
-    deadline = time.monotonic() + limit
-    while True:
+
+    def logged_since() -> str:
         new = log.read_text(encoding="utf-8", errors="replace")[len(before) :]
-        if "reload applied" in new:
-            return
-        if "reload refused" in new:
-            raise AssertionError(f"reload refused:\n{new[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no reload verdict within {limit:.0f} s:\n{new[-3000:]}")
-        time.sleep(0.1)
+        assert "reload refused" not in new, f"reload refused:\n{new[-3000:]}"
+        return new
+
+    block_until(
+        "the reload's verdict", logged_since, limit, until=lambda new: "reload applied" in new
+    )
 
 
 def wait_dialplan(stack: Stack, number: str, limit: float = 15) -> None:
     """Asterisk knows `number` (the reload regenerated and reloaded the dialplan)."""
     from madoguchi.stack.asterisk import cli
 
-    deadline = time.monotonic() + limit
-    while True:
+    def dialplan() -> str:
         pid = stack.asterisk_pid()
         assert pid is not None
-        out = cli(stack.paths, pid, f"dialplan show {number}@numbers")
-        if f"'{number}' =>" in out:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"number {number} not in Asterisk's dialplan:\n{out}")
-        time.sleep(0.2)
+        return cli(stack.paths, pid, f"dialplan show {number}@numbers")
+
+    what = f"number {number} in Asterisk's dialplan"
+    block_until(what, dialplan, limit, until=lambda out: f"'{number}' =>" in out, every=0.2)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -38,6 +37,7 @@ from db.cluster import LocalCluster
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 CLOCK_START = "2026-11-23T10:00:00+09:00"
 SCRIPTS = {
@@ -164,7 +164,7 @@ async def _ended(db: asyncpg.Connection, number: str) -> tuple[str, list[list[st
             number,
         )
 
-    row = await wait_for(f"the ended call of {number}", found, limit=40)
+    row = await wait_for(f"the ended call of {number}", found, within=40)
     steps = row["ivr_path"]
     steps = json.loads(steps) if isinstance(steps, str) else steps
     return row["outcome"], [[s["node"], s["kind"], s.get("value")] for s in steps]

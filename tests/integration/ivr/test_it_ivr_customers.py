@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -28,6 +27,7 @@ from ivr_it_helpers import (
 
 from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 OPEN = ("hours", "hours", "open")
 KEYS_SUPPORT_SKIP = (Pause(1500), Dtmf("2"), Pause(2500), Dtmf("#"))

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -35,6 +34,7 @@ from ivr_it_helpers import (
 from bench.harness.caller import CallerScript
 from ivr.jp_holidays import is_holiday
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 ALL_DAY = "\n".join(
     f'{d} = ["00:00-24:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -94,7 +94,7 @@ async def _ended_record(db: asyncpg.Connection, number: str) -> asyncpg.Record:
             "SELECT * FROM calls WHERE caller_number = $1 AND outcome IS NOT NULL", number
         )
 
-    row: asyncpg.Record = await wait_for(f"the ended call of {number}", found, limit=40)
+    row: asyncpg.Record = await wait_for(f"the ended call of {number}", found, within=40)
     return row
 
 

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import AmiWatch, Caller, start_callers, stop_callers, wait_no_channels
 
 from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 OPEN = ("hours", "hours", "open")
 NOT_FOUND_BY_CALLER = ("by_caller", "lookup", "not_found")

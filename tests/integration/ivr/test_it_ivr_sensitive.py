@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -28,6 +27,7 @@ from ivr_it_helpers import (
 
 from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 PIN = "4321"
 PIN_FLOW = f"""# Test-only (tests/integration/ivr/test_it_ivr_sensitive.py)

@@ -22,8 +22,7 @@ from db.records import CallUpdate, from_json_line
 from db.report import build_report
 from madoguchi.paths import PROJECT_ROOT
 from madoguchi.stack.runner import Stack
-
-from .conftest import wait_for
+from tests.polling import wait_for
 
 # Unique per test and per kind of caller: rows are told apart by caller number.
 Numbers = Mapping[str, str]

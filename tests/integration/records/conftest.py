@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,27 +25,7 @@ from bench.harness.ports import free_udp_port
 from db.migrate import available_migrations, schema_version
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
-
-
-async def wait_for(what: str, check: Callable[[], Awaitable[Any]], limit: float = 30) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + limit
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit:g} s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def wait_until(what: str, predicate: Callable[[], object], limit: float = 30) -> None:
-    """`wait_for` for a plain (non-async) condition."""
-
-    async def check() -> object:
-        return predicate()
-
-    await wait_for(what, check, limit)
+from tests.polling import wait_for
 
 
 @dataclass
@@ -60,6 +39,7 @@ class Desktop:
     ws: aiohttp.ClientWebSocketResponse
     messages: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    wrapups: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     logged_out: bool = False
 
     @property
@@ -127,20 +107,20 @@ class OnDuty:
 async def _read(desktop: Desktop) -> None:
     async for msg in desktop.ws:
         if msg.type == aiohttp.WSMsgType.TEXT:
-            desktop.messages.append(json.loads(msg.data))
+            message = json.loads(msg.data)
+            desktop.messages.append(message)
+            payload = message.get("payload", message)
+            if message.get("type") == "agent.state" and payload.get("state") == "wrap_up":
+                if payload.get("agent_id") == desktop.agent:
+                    desktop.wrapups.put_nowait(payload)
 
 
 async def _end_wrapups(desktop: Desktop) -> None:
     """Press "wrap-up done" whenever the agent enters wrap-up (as a busy agent would)."""
-    seen = 0
     while True:
-        await asyncio.sleep(0.05)
-        states = desktop.payloads("agent.state")
-        for payload in states[seen:]:
-            if payload.get("state") == "wrap_up" and payload.get("agent_id") == desktop.agent:
-                with contextlib.suppress(aiohttp.ClientError):
-                    await desktop.post(f"/api/agents/{desktop.agent}/wrapup", {"action": "done"})
-        seen = len(states)
+        await desktop.wrapups.get()
+        with contextlib.suppress(aiohttp.ClientError):
+            await desktop.post(f"/api/agents/{desktop.agent}/wrapup", {"action": "done"})
 
 
 Staff = Callable[..., Awaitable[OnDuty]]

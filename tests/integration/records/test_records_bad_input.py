@@ -11,9 +11,10 @@ import asyncpg
 from bench.harness.caller import CallerScript, place_calls
 from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 from .calls import rejected_count, wait_callers, wait_finished
-from .conftest import Desktop, Staff, wait_for
+from .conftest import Desktop, Staff
 
 SQL_NAME = "1; DROP TABLE calls; -- %_ $1::text ;--"
 HTML_NAME = "<script>alert(1)</script><img src=x onerror=alert(1)>&amp;"

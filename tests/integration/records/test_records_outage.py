@@ -16,6 +16,7 @@ from db.cluster import LocalCluster
 from madoguchi.service_config import database_dsn
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack, db_port
+from tests.polling import wait_for, wait_until
 
 from .calls import (
     rejected_count,
@@ -24,7 +25,7 @@ from .calls import (
     wait_callers,
     wait_finished,
 )
-from .conftest import Desktop, Staff, wait_for, wait_migrated, wait_until
+from .conftest import Desktop, Staff, wait_migrated
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import asyncpg
 
 from bench.harness.caller import CallerScript, place_calls
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 from .calls import wait_callers, wait_finished
-from .conftest import Staff, wait_for
+from .conftest import Staff
 
 CALLER = "0501000777"
 

@@ -14,14 +14,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import Desktop, db, desktop_for, wait_for  # noqa: F401  (fixtures)
+from e2e.conftest import Desktop, db, desktop_for  # noqa: F401  (fixtures)
 
 from madoguchi.paths import PROJECT_ROOT
 from madoguchi.reload_status import ReloadStatus, read_status
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
-__all__ = ["Desktop", "wait_for"]
+__all__ = ["Desktop"]
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

@@ -21,6 +21,7 @@ from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from bench.harness.ports import free_udp_port
 from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 from .conftest import (
     Desktop,
@@ -29,7 +30,6 @@ from .conftest import (
     madoguchi_cli,
     replace_in,
     sighup_and_wait,
-    wait_for,
 )
 
 NEW_QUEUE = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -110,10 +109,3 @@ async def receive_type(
         data = await receive(ws, deadline=deadline)
         if data["type"] == type_:
             return data
-
-
-async def wait_until(predicate: Callable[[], bool], deadline: float = 10.0) -> None:
-    """Poll `predicate` until true; fails after `deadline` seconds."""
-    async with asyncio.timeout(deadline):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by the server under test
-            await asyncio.sleep(0.01)

@@ -21,16 +21,12 @@ from bench.harness.agent import SippAgent
 from bench.harness.ports import free_udp_port
 from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import cti_base, login
 from tests.polling import wait_for
 
 __all__ = ["Desktop", "db", "desktop_for"]
 
 AGENTS = ("1003", "1004")
-
-
-def cti_base(stack: Stack) -> str:
-    cti = stack.config.service.cti
-    return f"http://{cti.host}:{cti.port}"
 
 
 def active_channels(stack: Stack) -> int:
@@ -83,12 +79,7 @@ class Floor:
         self._admin_token: str | None = None
 
     async def login(self, body: dict[str, str]) -> str:
-        async with self.session.post(
-            self.base + "/api/login", json=body, headers={"Origin": self.base}
-        ) as r:
-            assert r.status == 200, await r.text()
-            token: str = (await r.json())["token"]
-            return token
+        return await login(self.session, self.base, body)
 
     async def admin_token(self) -> str:
         if self._admin_token is None:

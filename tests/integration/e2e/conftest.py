@@ -15,6 +15,7 @@ import pytest
 
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import agent_socket, cti_base
 from tests.polling import wait_for
 
 
@@ -64,20 +65,12 @@ async def _read(desktop: Desktop) -> None:
 
 @pytest.fixture
 async def desktop_for(stack: Stack) -> AsyncIterator[Callable[[str, str], Awaitable[Desktop]]]:
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     session = aiohttp.ClientSession()
     opened: list[Desktop] = []
 
     async def open_desktop(agent: str, password: str) -> Desktop:
-        async with session.post(
-            base + "/api/login",
-            json={"agent": agent, "password": password},
-            headers={"Origin": base},
-        ) as r:
-            assert r.status == 200, await r.text()
-            token = (await r.json())["token"]
-        ws = await session.ws_connect(f"{base}/ws?token={token}", headers={"Origin": base})
+        token, ws = await agent_socket(session, base, agent, password)
         desktop = Desktop(base, session, token, ws)
         desktop.reader = asyncio.create_task(_read(desktop))
         opened.append(desktop)

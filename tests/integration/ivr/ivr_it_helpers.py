@@ -9,10 +9,12 @@ its caller number, so every scenario dials with a number of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
+import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,9 +194,32 @@ def start_callers(
     return started
 
 
-def stop_callers(callers: Any) -> None:
+def stop_callers(callers: Iterable[Caller], finish_within: float = 0) -> None:
+    """Stop every caller, each given `finish_within` s to end its script first."""
+    callers = list(callers)
+    for caller in callers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            caller.process.wait(finish_within)
     for caller in callers:
         caller.process.stop()
+
+
+@contextlib.contextmanager
+def callers_running(
+    stack: Stack,
+    scripts: Sequence[tuple[str, CallerScript]],
+    workdir: Path,
+    finish_within: float,
+    server: str | None = None,
+) -> Iterator[dict[str, Caller]]:
+    """Callers started at once (start_callers); afterwards each gets `finish_within` s to end
+    its script, every one is stopped, and no call may be left in Asterisk."""
+    callers = start_callers(scripts, workdir, server)
+    try:
+        yield callers
+    finally:
+        stop_callers(callers.values(), finish_within)
+        wait_no_channels(stack)
 
 
 def wait_no_channels(stack: Stack, limit: float = 30) -> None:

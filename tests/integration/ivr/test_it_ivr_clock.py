@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -27,9 +26,7 @@ from ivr_it_helpers import (
     Caller,
     add_hours_flows,
     ami_watch_for,
-    start_callers,
-    stop_callers,
-    wait_no_channels,
+    callers_running,
 )
 
 from bench.harness.caller import CallerScript
@@ -135,19 +132,10 @@ def clock_ami(clock_stack: ClockStack) -> Iterator[AmiWatch]:
 def calls(
     clock_stack: ClockStack, clock_ami: AmiWatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Caller]]:
-    callers = start_callers(
-        list(SCRIPTS.items()), tmp_path_factory.mktemp("clock"), server=clock_stack.sip
-    )
-    try:
+    workdir = tmp_path_factory.mktemp("clock")
+    scripts = list(SCRIPTS.items())
+    with callers_running(clock_stack.stack, scripts, workdir, 60, clock_stack.sip) as callers:
         yield callers
-    finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
-        wait_no_channels(clock_stack.stack)
 
 
 @pytest.fixture

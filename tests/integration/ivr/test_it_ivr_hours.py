@@ -13,7 +13,6 @@ The fixed-clock holiday (2026-11-23, 勤労感謝の日) is in test_it_ivr_clock
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -74,12 +73,7 @@ def calls(
         callers = start_callers(list(SCRIPTS.items()), tmp_path_factory.mktemp("hours"))
         yield callers
     finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
+        stop_callers(callers.values(), finish_within=60)
         for name in ("calendar.toml", "numbers.toml"):
             shutil.copy(saved / name, config / name)
         for flow in ("never", "dayoff", "jp"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 
 import asyncpg
@@ -91,12 +90,7 @@ def call(
         callers = start_callers([("pin", script)], tmp_path_factory.mktemp("pin"))
         yield callers["pin"], log_start
     finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
+        stop_callers(callers.values(), finish_within=60)
         shutil.copy(saved, config / "numbers.toml")
         (config / "ivr" / "it_pin.toml").unlink(missing_ok=True)
         reload_service(stack)

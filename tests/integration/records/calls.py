@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +18,8 @@ from bench.harness.sipp_process import SippProcess
 from db.kpis import RawCounts
 from db.records import CallUpdate, from_json_line
 from db.report import build_report
-from madoguchi.paths import PROJECT_ROOT
 from madoguchi.stack.runner import Stack
+from tests.integration.madoguchi_command import run_madoguchi
 from tests.polling import wait_for
 
 # Unique per test and per kind of caller: rows are told apart by caller number.
@@ -105,26 +103,11 @@ def cli_report(stack: Stack, start: datetime, end: datetime) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "MADOGUCHI_DATABASE_DSN"}
     env["MADOGUCHI_VAR"] = str(stack.paths.var)
     env.setdefault("MADOGUCHI_PG_PORT", "5433")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "madoguchi",
-            "--config",
-            str(stack.paths.config),
-            "report",
-            "--json",
-            "--from",
-            start.isoformat(),
-            "--to",
-            end.isoformat(),
-        ],
-        cwd=PROJECT_ROOT,
+    done = run_madoguchi(
+        "--config",
+        str(stack.paths.config),
+        *("report", "--json", "--from", start.isoformat(), "--to", end.isoformat()),
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)

@@ -25,6 +25,7 @@ from bench.harness.ports import free_udp_port
 from db.migrate import available_migrations, schema_version
 from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import agent_socket, cti_base
 from tests.polling import wait_for
 
 
@@ -129,8 +130,7 @@ Staff = Callable[..., Awaitable[OnDuty]]
 @pytest.fixture
 async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
     """`await staff("1003", state="ready"|"pause", mode=..., talk_ms=..., ring_ms=...)`."""
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     session = aiohttp.ClientSession()
     on_duty: list[OnDuty] = []
 
@@ -155,14 +155,7 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
         try:
             assert await asyncio.to_thread(phone.register, 120) == 0, f"{agent} did not register"
             password = stack.config.agents[agent].password
-            async with session.post(
-                base + "/api/login",
-                json={"agent": agent, "password": password},
-                headers={"Origin": base},
-            ) as r:
-                assert r.status == 200, await r.text()
-                token = (await r.json())["token"]
-            ws = await session.ws_connect(f"{base}/ws?token={token}", headers={"Origin": base})
+            token, ws = await agent_socket(session, base, agent, password)
         except BaseException:
             await asyncio.to_thread(phone.stop)
             raise

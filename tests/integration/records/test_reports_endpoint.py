@@ -13,6 +13,7 @@ import asyncpg
 
 from bench.harness.caller import CallerScript, place_calls
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import cti_base, login
 from tests.polling import wait_for
 
 from .calls import wait_callers, wait_finished
@@ -38,16 +39,12 @@ def _total(report: dict[str, Any], dimension: str, key: str) -> dict[str, Any]:
 async def test_report_endpoint_counts_an_answered_call(
     stack: Stack, staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     password = os.environ.get("MADOGUCHI_ADMIN_PASSWORD", "madoguchi-admin")
     period = _period()
     async with aiohttp.ClientSession() as session:
-        async with session.post(
-            base + "/api/login", json={"supervisor": "admin", "password": password}
-        ) as r:
-            assert r.status == 200, await r.text()
-            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        token = await login(session, base, {"supervisor": "admin", "password": password})
+        headers = {"Authorization": f"Bearer {token}"}
 
         async def report() -> dict[str, Any]:
             async with session.get(base + "/api/reports", params=period, headers=headers) as r:
@@ -93,10 +90,8 @@ async def test_report_endpoint_counts_an_answered_call(
 
         # An agent's token is refused.
         agent_pw = stack.config.agents["1004"].password
-        async with session.post(
-            base + "/api/login", json={"agent": "1004", "password": agent_pw}
-        ) as r:
-            agent_headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        agent_token = await login(session, base, {"agent": "1004", "password": agent_pw})
+        agent_headers = {"Authorization": f"Bearer {agent_token}"}
         async with session.get(base + "/api/reports", headers=agent_headers) as r:
             assert r.status == 403
         async with session.post(base + "/api/logout", headers=agent_headers) as r:

@@ -16,9 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # The in-memory ports are shared with the unit tests.
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "cti"))
 
-from cti_memory_ports import MemoryFloor, authenticator  # noqa: E402
+from cti_memory_ports import MemoryFloor, memory_app  # noqa: E402
 
-from cti.app import build_app  # noqa: E402
 from cti.hub import Hub  # noqa: E402
 from cti.server import start_cti  # noqa: E402
 
@@ -49,9 +48,7 @@ async def live_cti() -> AsyncIterator[LiveCti]:
     clock = time.time  # real time: the pages count seconds in state
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(
-        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
-    )
+    app = memory_app(floor, clock=clock)
     runner: web.AppRunner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     try:

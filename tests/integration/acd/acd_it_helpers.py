@@ -19,9 +19,11 @@ from pathlib import Path
 
 from acd.ami.connection import Backoff
 from acd.ami.runtime import AcdRuntime, ListenerEvent, Resynced
+from acd.core.agent_state import AgentState
 from acd.core.commands import CallEnded, Command
 from acd.core.router import Router
 from bench.harness.agent import SippAgent
+from bench.harness.sipp_process import SippProcess
 from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.model import Config
 from madoguchi.paths import PROJECT_ROOT, Paths
@@ -101,6 +103,16 @@ class Acd:
 
     def endings(self) -> list[CallEnded]:
         return [c for c in self.commands() if isinstance(c, CallEnded)]
+
+    def agent_state(self, agent_id: str) -> AgentState | None:
+        """The router's state of the agent now (None: an agent it does not know)."""
+        view = self.runtime.router.agent_view(agent_id, time.monotonic())
+        return None if view is None else view.state
+
+    async def callers_done(self, callers: SippProcess, what: str, within: float = 30) -> None:
+        """The SIPp callers exited, every one having followed its script."""
+        await wait_until(what, lambda: not callers.running(), within)
+        assert callers.wait(5) == 0, callers.errors()
 
     def agent(self, extension: str, port: int, **kwargs: object) -> SippAgent:
         """A SIPp phone for ``extension`` on ``port`` (41xxx, moved by the port offset)."""

@@ -44,8 +44,7 @@ async def test_hangup_wrapup_disposition_and_pause_from_the_desktop(
 ) -> None:
     phone = phones("1003")  # answers and waits for the far end's BYE
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     call_id, caller = await connected_call(desktop, tmp_path / "caller", "0311112222")
     try:
         status, body = await desktop.post(f"/api/calls/{call_id}/hangup", {})
@@ -96,8 +95,7 @@ async def test_blind_transfer_to_another_agent_rings_that_agent(
     phones("1003")
     target = phones("1004", talk_ms=800)  # answers, then hangs up after 0.8 s
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     call_id, caller = await connected_call(desktop, tmp_path / "caller", "0322223333")
     try:
         rang = invite_watch(target, limit=20)
@@ -144,8 +142,7 @@ async def test_an_agent_on_a_click_to_dial_call_is_not_offered_a_queue_call(
     phones("1003")  # answers and waits for the far end's BYE
     other = phones("1004", talk_ms=4000)  # takes the direct call, hangs up after 4 s
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     other_rang = invite_watch(other, limit=20)
     status, body = await desktop.post("/api/agents/1003/dial", {"number": "1004"})
     assert (status, body.get("ok")) == (200, True), body
@@ -199,8 +196,7 @@ async def test_hold_and_resume_keep_the_call(
 ) -> None:
     phones("1003")
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     call_id, caller = await connected_call(desktop, tmp_path / "caller", "0344445555")
     try:
         for action, on_hold in (("hold", True), ("unhold", False)):
@@ -258,8 +254,7 @@ async def test_attended_transfer_consults_then_hands_the_caller_over(
     phones("1003")
     target = phones("1004", talk_ms=1500)  # answers the consultation, hangs up after 1.5 s
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     call_id, caller = await connected_call(desktop, tmp_path / "caller", "0366667777")
     try:
         rang = invite_watch(target, limit=20)

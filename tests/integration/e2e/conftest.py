@@ -42,6 +42,11 @@ class Desktop:
         status, body = await self.post(f"/api/agents/{agent}/state", {"state": state, **extra})
         assert status == 200, body
 
+    async def become(self, agent: str, state: str) -> None:
+        """Set `agent`'s state over REST and wait until this desktop is told so."""
+        await self.set_state(agent, state)
+        await self.wait_message("agent.state", agent_id=agent, state=state)
+
     def of_type(self, type_: str) -> list[tuple[float, dict[str, Any]]]:
         return [(t, m) for t, m in self.messages if m.get("type") == type_]
 

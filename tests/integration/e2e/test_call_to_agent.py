@@ -27,8 +27,7 @@ async def test_call_reaches_agent_with_screen_pop_first_and_leaves_one_record(
     try:
         assert agent.register(expires=120) == 0
         desktop = await desktop_for("1003", "pw1003")
-        await desktop.set_state("1003", "ready")
-        await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+        await desktop.become("1003", "ready")
 
         # Watch the agent's phone: when does its INVITE arrive, compared with the pop?
         invite_at = invite_watch(agent, 30)

@@ -36,8 +36,7 @@ async def test_screen_pops_carry_the_ivr_path_and_the_customer(
             agent.start()
             assert agent.register(expires=120) == 0
             desktops[ext] = await desktop_for(ext, f"pw{ext}")
-            await desktops[ext].set_state(ext, "ready")
-            await desktops[ext].wait_message("agent.state", agent_id=ext, state="ready")
+            await desktops[ext].become(ext, "ready")
         callers = start_callers(
             [
                 (

@@ -150,8 +150,7 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
 
 async def ready(desktop_for: Any, ext: str) -> Desktop:
     desktop: Desktop = await desktop_for(ext, f"pw{ext}")
-    await desktop.set_state(ext, "ready")
-    await desktop.wait_message("agent.state", agent_id=ext, state="ready")
+    await desktop.become(ext, "ready")
     return desktop
 
 

@@ -11,9 +11,8 @@ import socket
 import aiohttp
 import pytest
 from cti_harness import Cti, MakeCti, receive, receive_type
-from cti_memory_ports import FakeClock, MemoryFloor, authenticator
+from cti_memory_ports import FakeClock, MemoryFloor, memory_app
 
-from cti.app import build_app
 from cti.hub import CLOSE_SLOW_CONSUMER, Hub
 from cti.server import start_cti
 from tests.polling import wait_until
@@ -353,9 +352,7 @@ async def test_shutdown_closes_desktops_with_1001() -> None:
     clock = FakeClock()
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(
-        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
-    )
+    app = memory_app(floor, clock=clock)
     runner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     async with aiohttp.ClientSession() as session:

@@ -22,20 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.harness.agent import SCENARIOS, register_args
+from bench.harness.agent import SCENARIOS, register_args, ring_then_answer, talk_then_hang_up
 from bench.harness.dtmf import DTMF_PCAPS
 from bench.harness.ports import free_udp_port
 from bench.harness.sip_messages import (
     OK_EMPTY,
     ack,
-    answer,
     invite,
-    request_terminated,
-    ringing,
     send,
-    uas_bye,
 )
-from bench.harness.sipp_process import sipp_command
+from bench.harness.sipp_process import SippProcess, run_sipp
 
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
@@ -112,20 +108,8 @@ def agent_scenario(ring_ms: int, talk_ms: int) -> str:
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-agent">',
         f'  <recv request="INVITE" crlf="true" rrs="true">{on_invite}</recv>',
-        send(ringing(tag)),
-        f'  <recv request="CANCEL" timeout="{max(1, int(ring_ms))}" ontimeout="answer"/>',
-        send(OK_EMPTY),
-        send(request_terminated(tag)),
-        '  <recv request="ACK" next="end"/>',
-        '  <label id="answer"/>',
-        send(answer(tag), retrans=True),
-        '  <recv request="ACK" crlf="true"/>',
-        f'  <recv request="BYE" timeout="{max(1, int(talk_ms))}" ontimeout="hangup" next="byeok"/>',
-        '  <label id="hangup"/>',
-        send(uas_bye(tag), retrans=True),
-        '  <recv response="200" next="end"/>',
-        '  <label id="byeok"/>',
-        send(OK_EMPTY),
+        *ring_then_answer(tag, max(1, int(ring_ms))),
+        *talk_then_hang_up(tag, max(1, int(talk_ms))),
         '  <label id="end"/>',
         "</scenario>",
     ]
@@ -133,24 +117,10 @@ def agent_scenario(ring_ms: int, talk_ms: int) -> str:
 
 
 @dataclass
-class SippRun:
+class SippRun(SippProcess):
     """One SIPp process with its own work dir (scenario, logs, final screen)."""
 
-    workdir: Path
-    proc: subprocess.Popen[bytes]
     started: float = field(default_factory=time.monotonic)
-
-    def running(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
 
     def log_lines(self, tag: str) -> list[list[str]]:
         """Split `<tag> ...` lines of the scenario's log (`-trace_logs`)."""
@@ -175,21 +145,14 @@ class SippRun:
         return out
 
     def errors(self, limit: int = 2000) -> str:
-        text = "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_errors.log"))
-        )
-        return text[-limit:]
+        return super().errors()[-limit:]
 
 
 def start_sipp(
     workdir: Path, scenario: str | Path, args: Sequence[str], target: str, local_ip: str
 ) -> SippRun:
-    cmd = sipp_command(workdir, scenario, args, target, local_ip)
-    with (workdir / "stdout.txt").open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    return SippRun(workdir, proc)
+    started = run_sipp(workdir.name, workdir, scenario, args, target, local_ip)
+    return SippRun(started.name, started.workdir, started.proc)
 
 
 def udp_port_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -29,6 +29,34 @@ AgentMode = Literal["answer", "reject", "ignore"]
 _START_CHECK_S = 0.5
 
 
+def ring_then_answer(tag: str, ring_ms: int) -> list[str]:
+    """Scenario lines after the INVITE: 180, then 200 after `ring_ms` unless a CANCEL came
+    first (then 200 to it, 487, and on to label `end`); stops after the caller's ACK."""
+    return [
+        send(ringing(tag)),
+        f'  <recv request="CANCEL" timeout="{ring_ms}" ontimeout="answer"/>',
+        send(OK_EMPTY),
+        send(request_terminated(tag)),
+        '  <recv request="ACK" next="end"/>',
+        '  <label id="answer"/>',
+        send(answer(tag), retrans=True),
+        '  <recv request="ACK" crlf="true"/>',
+    ]
+
+
+def talk_then_hang_up(tag: str, talk_ms: int) -> list[str]:
+    """Scenario lines of an answered call: the agent hangs up after `talk_ms` unless the far
+    end's BYE came first (then 200 to it); the hang-up ends at label `end`."""
+    return [
+        f'  <recv request="BYE" timeout="{talk_ms}" ontimeout="hangup" next="byeok"/>',
+        '  <label id="hangup"/>',
+        send(uas_bye(tag), retrans=True),
+        '  <recv response="200" next="end"/>',
+        '  <label id="byeok"/>',
+        send(OK_EMPTY),
+    ]
+
+
 def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 1000) -> str:
     """UAS for one agent: every INVITE is logged (caller ID and call id) then handled.
 
@@ -74,30 +102,14 @@ def agent_scenario(mode: AgentMode, ring_ms: int = 200, talk_ms: int | None = 10
             '  <recv request="ACK"/>',
         ]
     else:
-        parts += [
-            send(ringing(tag)),
-            f'  <recv request="CANCEL" timeout="{int(ring_ms)}" ontimeout="answer"/>',
-            send(OK_EMPTY),
-            send(request_terminated(tag)),
-            '  <recv request="ACK" next="end"/>',
-            '  <label id="answer"/>',
-            send(answer(tag), retrans=True),
-            '  <recv request="ACK" crlf="true"/>',
-        ]
+        parts += ring_then_answer(tag, int(ring_ms))
         if talk_ms is None:
             parts += [
                 '  <recv request="BYE"/>',
                 send(OK_EMPTY),
             ]
         else:
-            parts += [
-                f'  <recv request="BYE" timeout="{int(talk_ms)}" ontimeout="hangup" next="byeok"/>',
-                '  <label id="hangup"/>',
-                send(uas_bye(tag), retrans=True),
-                '  <recv response="200" next="end"/>',
-                '  <label id="byeok"/>',
-                send(OK_EMPTY),
-            ]
+            parts += talk_then_hang_up(tag, int(talk_ms))
         parts.append('  <label id="end"/>')
     parts.append("</scenario>")
     return "\n".join(parts) + "\n"

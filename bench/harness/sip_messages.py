@@ -68,15 +68,23 @@ def ack(user: str) -> str:
       Content-Length: 0"""
 
 
-def ringing(tag: str) -> str:
-    return f"""SIP/2.0 180 Ringing
+def _agent_reply(status: str, tag: str) -> str:
+    """The agent's reply to the INVITE, up to its Contact."""
+    return f"""SIP/2.0 {status}
       [last_Via:]
       [last_From:]
       [last_To:];tag={tag}
       [last_Call-ID:]
       [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
+      Contact: <sip:agent@[local_ip]:[local_port]>"""
+
+
+def ringing(tag: str) -> str:
+    return (
+        _agent_reply("180 Ringing", tag)
+        + """
       Content-Length: 0"""
+    )
 
 
 def request_terminated(tag: str) -> str:
@@ -92,17 +100,14 @@ def request_terminated(tag: str) -> str:
 
 def answer(tag: str) -> str:
     """200 OK to the INVITE, with the SDP."""
-    return f"""SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag={tag}
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:agent@[local_ip]:[local_port]>
+    return (
+        _agent_reply("200 OK", tag)
+        + f"""
       Content-Type: application/sdp
       Content-Length: [len]
 
       {SDP}"""
+    )
 
 
 def uas_bye(tag: str) -> str:

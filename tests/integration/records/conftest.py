@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
+from e2e.conftest import db  # noqa: F401  (fixture)
 
 from bench.harness.agent import AgentMode, SippAgent
 from bench.harness.ports import free_udp_port
-from db.migrate import available_migrations, schema_version
-from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
 from tests.integration.cti_login import agent_socket, cti_base
 from tests.polling import wait_for
@@ -191,23 +189,3 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
                     await task
             await asyncio.to_thread(duty.phone.stop)
         await session.close()
-
-
-async def wait_migrated(conn: asyncpg.Connection, limit: float = 30) -> None:
-    """The service migrates in the background once PostgreSQL answers (after "ready")."""
-    latest = available_migrations()[-1].version
-
-    async def migrated() -> bool:
-        return await schema_version(conn) >= latest
-
-    await wait_for(f"schema version {latest}", migrated, limit)
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    try:
-        await wait_migrated(conn)
-        yield conn
-    finally:
-        await conn.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from e2e.conftest import wait_migrated
 
 from bench.harness.caller import CallerScript, place_calls
 from bench.harness.sipp_process import SippProcess
@@ -25,7 +26,7 @@ from .calls import (
     wait_callers,
     wait_finished,
 )
-from .conftest import Desktop, Staff, wait_migrated
+from .conftest import Desktop, Staff
 
 
 @pytest.fixture

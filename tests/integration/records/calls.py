@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.harness.caller import CallerScript, place_calls
 from bench.harness.sipp_process import SippProcess
 from db.kpis import RawCounts
 from db.records import CallUpdate, from_json_line
@@ -75,6 +76,18 @@ async def wait_callers(callers: SippProcess, limit: float = 60) -> None:
     """SIPp exits 0 when every call followed its script (answered, then hung up as told)."""
     code = await asyncio.to_thread(callers.wait, limit)
     assert code == 0, f"SIPp callers exit {code}: {callers.errors()[-3000:]}"
+
+
+async def run_callers(
+    script: CallerScript, workdir: Path, limit: float = 60, **options: Any
+) -> None:
+    """Place the callers of `script` (place_calls `options`) and wait until every one
+    followed it; they are stopped whatever happens."""
+    wave = place_calls(script, workdir, **options)
+    try:
+        await wait_callers(wave, limit)
+    finally:
+        wave.stop()
 
 
 # -- KPIs ------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench.harness.caller import CallerScript, place_calls
+from bench.harness.caller import CallerScript
 from madoguchi.stack.runner import Stack
 from tests.integration.cti_login import cti_base, login
 from tests.polling import wait_for
 
-from .calls import wait_callers, wait_finished
+from .calls import run_callers, wait_finished
 from .conftest import Staff
 
 CALLER = "0501000777"
@@ -61,14 +61,9 @@ async def test_report_endpoint_counts_an_answered_call(
 
         # An agent answers one call on 200 (its phone hangs up after 1 s).
         await staff("1003", talk_ms=1000)
-        caller = place_calls(
-            CallerScript("200", caller_num=CALLER, caller_name="レポート 確認"),
-            tmp_path / "caller",
+        await run_callers(
+            CallerScript("200", caller_num=CALLER, caller_name="レポート 確認"), tmp_path / "caller"
         )
-        try:
-            await wait_callers(caller)
-        finally:
-            caller.stop()
         (row,) = await wait_finished(db, CALLER, 1)
         assert (row["outcome"], row["queue"], row["agent_id"]) == ("answered", "support", "1003")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Dialog, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 # The in-memory ports are shared with the unit tests.
@@ -33,6 +33,23 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
+
+
+def watch_errors(page: Page) -> list[str]:
+    """Console errors (CSP violations included), uncaught exceptions and any alert() (an
+    executed payload; dismissed so that the page goes on), as the page reports them."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    async def dialog(d: Dialog) -> None:
+        errors.append(f"dialog: {d.message}")
+        await d.dismiss()
+
+    page.on("dialog", dialog)
+    return errors
+
+
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cti_browser_support import ARTIFACTS
-from playwright.async_api import Browser, Page, expect
+from cti_browser_support import ARTIFACTS, watch_errors
+from playwright.async_api import Browser, expect
 
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, place_calls
@@ -79,20 +79,6 @@ async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-def watch_page(page: Page) -> list[str]:
-    """Console errors, uncaught exceptions and any alert() (an executed payload)."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-
-    async def dialog(d: object) -> None:
-        problems.append(f"dialog: {d.message}")  # type: ignore[attr-defined]
-        await d.dismiss()  # type: ignore[attr-defined]
-
-    page.on("dialog", dialog)
-    return problems
-
-
 async def test_live_call_on_the_agent_desktop_and_the_wallboard(
     stack: Stack, browser: Browser, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -107,7 +93,7 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         assert phone.register(expires=120) == 0
 
         board = await board_ctx.new_page()
-        board_problems = watch_page(board)
+        board_problems = watch_errors(board)
         await board.goto(url + "/wallboard")
         await board.fill("#login-user", "admin")
         await board.fill("#login-password", stack.config.supervisors["admin"].password)
@@ -117,7 +103,7 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         await expect(support.locator(".kpi").first).to_contain_text("0")
 
         page = await agent_ctx.new_page()
-        problems = watch_page(page)
+        problems = watch_errors(page)
         await page.goto(url + "/")
         await page.fill("#login-agent", "1003")
         await page.fill("#login-password", "pw1003")

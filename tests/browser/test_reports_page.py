@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
-from cti_browser_support import ARTIFACTS
+from cti_browser_support import ARTIFACTS, watch_errors
 from cti_memory_ports import MemoryFloor, memory_app
 from playwright.async_api import Browser, Page, expect
 
@@ -125,14 +125,6 @@ async def reports_cti() -> AsyncIterator[ReportsCti]:
         yield ReportsCti(f"http://{host}:{port}", reports)
     finally:
         await runner.cleanup()
-
-
-def watch_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    return errors
 
 
 async def sign_in(page: Page, url: str, user: str, password: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from conftest import Floor
+from live_floor import Floor
 
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, place_calls

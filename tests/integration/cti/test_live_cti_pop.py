@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from conftest import Floor
+from live_floor import Floor
 
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls

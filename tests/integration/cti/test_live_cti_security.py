@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import Floor
+from live_floor import Floor
 
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, place_calls

@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any
 
-from conftest import Client, Floor
+from live_floor import Client, Floor
 
 from tests.polling import wait_for
 

@@ -22,7 +22,9 @@ from tests.polling import wait_for
 
 
 def active_channels(stack: Stack) -> int:
-    out = cli(stack.paths, stack.asterisk_pid(), "core show channels count")
+    pid = stack.asterisk_pid()
+    assert pid is not None, "Asterisk is not running"
+    out = cli(stack.paths, pid, "core show channels count")
     for line in out.splitlines():
         if "active channel" in line:
             return int(line.split()[0])

@@ -3,18 +3,12 @@ a real SIPp call with a hostile caller name waits in queue (wallboard), pops on 
 when the agent turns ready, is held, resumed and hung up from the page, gets a
 disposition, and the agent pauses. Screenshots go to test-artifacts/live-*.png.
 
-The stack is the integration tests' (tests/integration/conftest.py), started here for this
-module only: a session-scoped copy would run beside the integration session's stack on the
-same ports when both directories run in one pytest session."""
+The stack and its database are tests/conftest.py's: one per session, shared with the
+integration tests when both directories run together."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -25,8 +19,6 @@ from playwright.async_api import Browser, expect
 from bench.harness.agent import SippAgent
 from bench.harness.caller import CallerScript, place_calls
 from bench.harness.ports import free_udp_port
-from madoguchi.paths import PROJECT_ROOT, Paths, default_paths
-from madoguchi.service_config import database_dsn, load_service_config
 from madoguchi.stack.runner import Stack
 
 pytestmark = pytest.mark.browser
@@ -34,49 +26,6 @@ pytestmark = pytest.mark.browser
 HOSTILE_NAME = "<img src=x onerror=alert(1)> 山田 太郎"
 CALLER_NUMBER = "0398761234"
 NOTES = "折り返し希望 <script>alert(2)</script> & 明日"
-
-
-def _integration_conftest() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "madoguchi_integration_conftest", PROJECT_ROOT / "tests" / "integration" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    """The real stack, as tests/integration/conftest.py builds it (config copy, moved ports)."""
-    offset_ports = _integration_conftest()._offset_ports  # type: ignore[attr-defined]
-    var = Path(tempfile.mkdtemp(prefix="madoguchi-browser-"))
-    var.chmod(0o755)  # PostgreSQL runs unprivileged and must reach its data dir
-    base = default_paths()
-    shutil.copytree(base.config, var / "config")
-    offset_ports(
-        var / "config" / "madoguchi.toml", int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
-    )
-    paths = Paths(project=base.project, config=var / "config", var=var, rootfs=base.rootfs)
-    st = Stack(paths, load_service_config(paths.config))
-    st.up(lambda msg: print(msg, flush=True))
-    try:
-        yield st
-    finally:
-        st.down(lambda msg: print(msg, flush=True))
-        logs = ARTIFACTS / "browser-live-logs"
-        shutil.rmtree(logs, ignore_errors=True)
-        for src in (var / "log", var / "asterisk" / "log"):
-            if src.exists():
-                shutil.copytree(src, logs / src.relative_to(var), dirs_exist_ok=True)
-        shutil.rmtree(var, ignore_errors=True)
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    yield conn
-    await conn.close()
 
 
 async def test_live_call_on_the_agent_desktop_and_the_wallboard(

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import Desktop, db, desktop_for
+from e2e.conftest import Desktop, desktop_for
 from live_floor import Floor, active_channels
 
 from bench.harness.agent import SippAgent
@@ -21,7 +21,7 @@ from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
 from tests.polling import wait_for
 
-__all__ = ["Desktop", "db", "desktop_for"]
+__all__ = ["Desktop", "desktop_for"]
 
 AGENTS = ("1003", "1004")
 

@@ -7,15 +7,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
-from db.migrate import available_migrations, schema_version
-from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
 from tests.integration.cti_login import agent_socket, cti_base
 from tests.polling import wait_for
@@ -90,21 +86,3 @@ async def desktop_for(stack: Stack) -> AsyncIterator[Callable[[str, str], Awaita
         if d.reader is not None:
             await asyncio.wait_for(d.reader, timeout=5)
     await session.close()
-
-
-async def wait_migrated(conn: asyncpg.Connection, limit: float = 30) -> None:
-    """The service migrates in the background once PostgreSQL answers (after "ready")."""
-    latest = available_migrations()[-1].version
-    version = partial(schema_version, conn)
-    await wait_for(f"schema version {latest}", version, limit, until=lambda v: v >= latest)
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    """The stack's database, once the service has migrated it."""
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    try:
-        await wait_migrated(conn)
-        yield conn
-    finally:
-        await conn.close()

@@ -18,7 +18,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import db  # noqa: F401  (fixture)
 
 from bench.harness.agent import AgentMode, SippAgent
 from bench.harness.ports import free_udp_port

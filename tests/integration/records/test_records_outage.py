@@ -9,7 +9,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_migrated
 
 from bench.harness.caller import CallerScript, place_calls
 from bench.harness.sipp_process import SippProcess
@@ -17,6 +16,7 @@ from db.cluster import LocalCluster
 from madoguchi.service_config import database_dsn
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack, db_port
+from tests.live_stack import wait_migrated
 from tests.polling import wait_for, wait_until
 
 from .calls import (

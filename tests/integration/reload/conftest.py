@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import Desktop, db, desktop_for  # noqa: F401  (fixtures)
+from e2e.conftest import Desktop, desktop_for  # noqa: F401  (fixtures)
 
 from madoguchi.reload_status import ReloadStatus, read_status
 from madoguchi.stack import asterisk

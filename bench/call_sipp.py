@@ -1,6 +1,6 @@
 """SIPp callers and agents for the call benchmarks, with per-call wall-clock stamps.
 
-The harness's scenarios (madoguchi.harness.sipp) give every caller the same number and
+The harness's scenarios (bench.harness) give every caller the same number and
 log no times. Here each caller gets a unique number (a per-run prefix plus SIPp's
 `[call_number]`), and both sides stamp what matters with SIPp's `gettimeofday` action:
 
@@ -22,23 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from madoguchi.harness.sip_messages import (
+from bench.harness.agent import SCENARIOS, register_args, ring_then_answer, talk_then_hang_up
+from bench.harness.dtmf import DTMF_PCAPS
+from bench.harness.ports import free_udp_port
+from bench.harness.sip_messages import (
     OK_EMPTY,
-    SDP,
     ack,
-    answer,
-    request_terminated,
-    ringing,
+    invite,
     send,
-    uas_bye,
 )
-from madoguchi.harness.sipp import (
-    DTMF_PCAPS,
-    SCENARIOS,
-    free_udp_port,
-    register_args,
-    sipp_command,
-)
+from bench.harness.sipp_process import SippProcess, run_sipp
 
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
@@ -65,24 +58,14 @@ def caller_scenario(
     if not re.fullmatch(r"[0-9]{1,12}", prefix) or not re.fullmatch(r"[0-9*#]{1,20}", number):
         raise ValueError("prefix and number must be short digit strings")
     num = f"{prefix}[call_number]"
-    invite = f"""INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Bench" <sip:{num}@[local_ip]:[local_port]>;tag=[pid]bc[call_number]
-      To: <sip:{number}@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{num}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      User-Agent: madoguchi-bench-caller
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      {SDP}"""
     parts = [
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-caller">',
         f'  <nop><action>{_STAMP}<log message="SENT [$ts] [$tus] {num}"/></action></nop>',
-        send(invite, retrans=True),
+        send(
+            invite(number, num, "Bench", "[pid]bc[call_number]", "madoguchi-bench-caller"),
+            retrans=True,
+        ),
         '  <recv response="100" optional="true"/>',
         '  <recv response="180" optional="true"/>',
         '  <recv response="183" optional="true"/>',
@@ -125,20 +108,8 @@ def agent_scenario(ring_ms: int, talk_ms: int) -> str:
         '<?xml version="1.0" encoding="UTF-8" ?>',
         '<scenario name="bench-agent">',
         f'  <recv request="INVITE" crlf="true" rrs="true">{on_invite}</recv>',
-        send(ringing(tag)),
-        f'  <recv request="CANCEL" timeout="{max(1, int(ring_ms))}" ontimeout="answer"/>',
-        send(OK_EMPTY),
-        send(request_terminated(tag)),
-        '  <recv request="ACK" next="end"/>',
-        '  <label id="answer"/>',
-        send(answer(tag), retrans=True),
-        '  <recv request="ACK" crlf="true"/>',
-        f'  <recv request="BYE" timeout="{max(1, int(talk_ms))}" ontimeout="hangup" next="byeok"/>',
-        '  <label id="hangup"/>',
-        send(uas_bye(tag), retrans=True),
-        '  <recv response="200" next="end"/>',
-        '  <label id="byeok"/>',
-        send(OK_EMPTY),
+        *ring_then_answer(tag, max(1, int(ring_ms))),
+        *talk_then_hang_up(tag, max(1, int(talk_ms))),
         '  <label id="end"/>',
         "</scenario>",
     ]
@@ -146,24 +117,10 @@ def agent_scenario(ring_ms: int, talk_ms: int) -> str:
 
 
 @dataclass
-class SippRun:
+class SippRun(SippProcess):
     """One SIPp process with its own work dir (scenario, logs, final screen)."""
 
-    workdir: Path
-    proc: subprocess.Popen[bytes]
     started: float = field(default_factory=time.monotonic)
-
-    def running(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
 
     def log_lines(self, tag: str) -> list[list[str]]:
         """Split `<tag> ...` lines of the scenario's log (`-trace_logs`)."""
@@ -188,21 +145,14 @@ class SippRun:
         return out
 
     def errors(self, limit: int = 2000) -> str:
-        text = "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.workdir.glob("*_errors.log"))
-        )
-        return text[-limit:]
+        return super().errors()[-limit:]
 
 
 def start_sipp(
     workdir: Path, scenario: str | Path, args: Sequence[str], target: str, local_ip: str
 ) -> SippRun:
-    cmd = sipp_command(workdir, scenario, args, target, local_ip)
-    with (workdir / "stdout.txt").open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-    return SippRun(workdir, proc)
+    started = run_sipp(workdir.name, workdir, scenario, args, target, local_ip)
+    return SippRun(started.name, started.workdir, started.proc)
 
 
 def udp_port_free(port: int, host: str = "127.0.0.1") -> bool:

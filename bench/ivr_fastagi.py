@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import statistics
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -48,6 +49,10 @@ from ivr.config_dir import DEFAULT_CONFIG_DIR, load_ivr_config
 from ivr.crm import InMemoryCrm
 from ivr.fastagi import register_flows, start_fastagi_server
 from ivr.outcome import IvrOutcome, IvrResult
+
+# --real drives SIPp callers from bench.harness, which is not installed: the project root
+# must be importable when this file runs as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ENV = (
     b"agi_network: yes\nagi_network_script: main\nagi_request: agi://127.0.0.1/main\n"
@@ -186,7 +191,7 @@ def measure_real(
     import shutil
     import tempfile
 
-    from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+    from bench.harness.caller import CallerScript, Dtmf, Pause
     from madoguchi.paths import Paths, default_paths
     from madoguchi.service_config import load_service_config
     from madoguchi.stack.runner import Stack
@@ -229,7 +234,8 @@ def measure_real(
 async def _real_step(
     agi_port: int, sip_server: str, rate: float, count: int, script: Any, workdir: Path
 ) -> dict[str, Any]:
-    from madoguchi.harness.sipp import free_udp_port, place_calls
+    from bench.harness.caller import place_calls
+    from bench.harness.ports import free_udp_port
 
     flows, calendar = load_ivr_config()
     crm = InMemoryCrm.from_csv(DEFAULT_CONFIG_DIR / "crm_seed.csv")

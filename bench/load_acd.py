@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.call_probes import Desktops, Sampler
 from bench.call_stack import BenchStack, free_tcp_port
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 from madoguchi.service_config import database_dsn
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Dialog, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 # The in-memory ports are shared with the unit tests.
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "cti"))
 
-from cti_memory_ports import MemoryFloor, authenticator  # noqa: E402
+from cti_memory_ports import MemoryFloor, memory_app  # noqa: E402
 
-from cti.app import build_app  # noqa: E402
 from cti.hub import Hub  # noqa: E402
 from cti.server import start_cti  # noqa: E402
 
@@ -34,6 +33,23 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
+
+
+def watch_errors(page: Page) -> list[str]:
+    """Console errors (CSP violations included), uncaught exceptions and any alert() (an
+    executed payload; dismissed so that the page goes on), as the page reports them."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    async def dialog(d: Dialog) -> None:
+        errors.append(f"dialog: {d.message}")
+        await d.dismiss()
+
+    page.on("dialog", dialog)
+    return errors
+
+
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
@@ -49,9 +65,7 @@ async def live_cti() -> AsyncIterator[LiveCti]:
     clock = time.time  # real time: the pages count seconds in state
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(
-        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
-    )
+    app = memory_app(floor, clock=clock)
     runner: web.AppRunner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from cti_browser_support import ARTIFACTS, LiveCti
+from cti_browser_support import ARTIFACTS, LiveCti, watch_errors
 from playwright.async_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
@@ -14,14 +14,6 @@ HOSTILE_NAME = (
     '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     '"O\'Brien" & 山田\nsecond line ' + "長" * 2700  # ~8 KB of UTF-8
 )
-
-
-def watch_errors(page: Page) -> list[str]:
-    """Console errors (CSP violations included) and uncaught exceptions on the page."""
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
 
 
 async def login_agent(page: Page, url: str, agent: str, password: str) -> None:

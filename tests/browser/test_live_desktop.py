@@ -3,28 +3,23 @@ a real SIPp call with a hostile caller name waits in queue (wallboard), pops on 
 when the agent turns ready, is held, resumed and hung up from the page, gets a
 disposition, and the agent pauses. Screenshots go to test-artifacts/live-*.png.
 
-The stack is the integration tests' (tests/integration/conftest.py), started here for this
-module only: a session-scoped copy would run beside the integration session's stack on the
-same ports when both directories run in one pytest session."""
+The stack and its database are tests/conftest.py's: one per session, shared with the
+integration tests when both directories run together."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
-import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+import re
 from pathlib import Path
 
 import asyncpg
 import pytest
-from cti_browser_support import ARTIFACTS
-from playwright.async_api import Browser, Page, expect
+from cti_browser_support import ARTIFACTS, watch_errors
+from playwright.async_api import Browser, expect
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
-from madoguchi.paths import PROJECT_ROOT, Paths, default_paths
-from madoguchi.service_config import database_dsn, load_service_config
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
 
 pytestmark = pytest.mark.browser
@@ -34,61 +29,11 @@ CALLER_NUMBER = "0398761234"
 NOTES = "折り返し希望 <script>alert(2)</script> & 明日"
 
 
-def _integration_conftest() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "madoguchi_integration_conftest", PROJECT_ROOT / "tests" / "integration" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    """The real stack, as tests/integration/conftest.py builds it (config copy, moved ports)."""
-    offset_ports = _integration_conftest()._offset_ports  # type: ignore[attr-defined]
-    var = Path(tempfile.mkdtemp(prefix="madoguchi-browser-"))
-    var.chmod(0o755)  # PostgreSQL runs unprivileged and must reach its data dir
-    base = default_paths()
-    shutil.copytree(base.config, var / "config")
-    offset_ports(
-        var / "config" / "madoguchi.toml", int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
-    )
-    paths = Paths(project=base.project, config=var / "config", var=var, rootfs=base.rootfs)
-    st = Stack(paths, load_service_config(paths.config))
-    st.up(lambda msg: print(msg, flush=True))
-    try:
-        yield st
-    finally:
-        st.down(lambda msg: print(msg, flush=True))
-        logs = ARTIFACTS / "browser-live-logs"
-        shutil.rmtree(logs, ignore_errors=True)
-        for src in (var / "log", var / "asterisk" / "log"):
-            if src.exists():
-                shutil.copytree(src, logs / src.relative_to(var), dirs_exist_ok=True)
-        shutil.rmtree(var, ignore_errors=True)
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    yield conn
-    await conn.close()
-
-
-def watch_page(page: Page) -> list[str]:
-    """Console errors, uncaught exceptions and any alert() (an executed payload)."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-
-    async def dialog(d: object) -> None:
-        problems.append(f"dialog: {d.message}")  # type: ignore[attr-defined]
-        await d.dismiss()  # type: ignore[attr-defined]
-
-    page.on("dialog", dialog)
-    return problems
+def answered_on(card: str | None) -> int:
+    """The answered count a wallboard queue card shows."""
+    found = re.search(r"answered / 応答 (\d+)", card or "")
+    assert found is not None, card
+    return int(found.group(1))
 
 
 async def test_live_call_on_the_agent_desktop_and_the_wallboard(
@@ -105,7 +50,7 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         assert phone.register(expires=120) == 0
 
         board = await board_ctx.new_page()
-        board_problems = watch_page(board)
+        board_problems = watch_errors(board)
         await board.goto(url + "/wallboard")
         await board.fill("#login-user", "admin")
         await board.fill("#login-password", stack.config.supervisors["admin"].password)
@@ -113,9 +58,12 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         support = board.locator("article[data-queue='support']")
         await expect(support).to_be_visible()
         await expect(support.locator(".kpi").first).to_contain_text("0")
+        await expect(support).to_contain_text("answered / 応答")
+        # The stack is the session's: the integration tests may have answered calls before.
+        answered = answered_on(await support.text_content())
 
         page = await agent_ctx.new_page()
-        problems = watch_page(page)
+        problems = watch_errors(page)
         await page.goto(url + "/")
         await page.fill("#login-agent", "1003")
         await page.fill("#login-password", "pw1003")
@@ -172,7 +120,7 @@ async def test_live_call_on_the_agent_desktop_and_the_wallboard(
         await page.click("#btn-pause")
         await expect(page.locator("#state-big")).to_contain_text("Lunch")
         await expect(board.locator("tr[data-agent='1003']")).to_contain_text("Lunch")
-        await expect(support).to_contain_text("answered / 応答 1")
+        await expect(support).to_contain_text(f"answered / 応答 {answered + 1}")
         await page.screenshot(path=ARTIFACTS / "live-agent-after-call.png", full_page=True)
         await board.screenshot(path=ARTIFACTS / "live-wallboard-after.png", full_page=True)
 

@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
-from cti_browser_support import ARTIFACTS
-from cti_memory_ports import MemoryFloor, authenticator
+from cti_browser_support import ARTIFACTS, watch_errors
+from cti_memory_ports import MemoryFloor, memory_app
 from playwright.async_api import Browser, Page, expect
 
-from cti.app import build_app
 from cti.hub import Hub
 from cti.ports import JsonObject
 from cti.server import start_cti
@@ -119,24 +118,13 @@ async def reports_cti() -> AsyncIterator[ReportsCti]:
     hub = Hub(clock=time.time)
     floor = MemoryFloor(hub, time.time)
     reports = MemoryReports()
-    app = build_app(
-        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub,
-        reports=reports,
-    )  # fmt: skip
+    app = memory_app(floor, reports=reports)
     runner: web.AppRunner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     try:
         yield ReportsCti(f"http://{host}:{port}", reports)
     finally:
         await runner.cleanup()
-
-
-def watch_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    return errors
 
 
 async def sign_in(page: Page, url: str, user: str, password: str) -> None:

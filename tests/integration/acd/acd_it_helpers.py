@@ -11,11 +11,9 @@ wraps up for 1 s so no-answer cases stay short.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +21,17 @@ from acd.ami.connection import Backoff
 from acd.ami.event_path import ListenerEvent
 from acd.ami.resync_apply import Resynced
 from acd.ami.runtime import AcdRuntime
+from acd.core.agent_state import AgentState
 from acd.core.commands import CallEnded, Command
 from acd.core.router import Router
+from bench.harness.agent import SippAgent
+from bench.harness.sipp_process import SippProcess
 from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.config.model import Config
-from madoguchi.harness.sipp import SippAgent
 from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_until
 
 PORT_OFFSET = int(os.environ.get("MADOGUCHI_TEST_PORT_OFFSET", "0"))
 SIP_PORT = 45060 + PORT_OFFSET
@@ -74,15 +75,6 @@ class Pbx:
         return int(found.group(1)) if found else -1
 
 
-async def wait_until(what: str, check: Callable[[], bool], within: float = 30.0) -> None:
-    """Poll ``check`` until true; fail with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.05)
-
-
 @dataclass
 class Acd:
     runtime: AcdRuntime
@@ -113,6 +105,16 @@ class Acd:
 
     def endings(self) -> list[CallEnded]:
         return [c for c in self.commands() if isinstance(c, CallEnded)]
+
+    def agent_state(self, agent_id: str) -> AgentState | None:
+        """The router's state of the agent now (None: an agent it does not know)."""
+        view = self.runtime.router.agent_view(agent_id, time.monotonic())
+        return None if view is None else view.state
+
+    async def callers_done(self, callers: SippProcess, what: str, within: float = 30) -> None:
+        """The SIPp callers exited, every one having followed its script."""
+        await wait_until(what, lambda: not callers.running(), within)
+        assert callers.wait(5) == 0, callers.errors()
 
     def agent(self, extension: str, port: int, **kwargs: object) -> SippAgent:
         """A SIPp phone for ``extension`` on ``port`` (41xxx, moved by the port offset)."""

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from acd_it_helpers import AMI_PORT, Pbx
 
+from bench.harness.caller import CallerScript, place_calls
 from madoguchi.config.asterisk import AMI_EVENTS
-from madoguchi.harness.sipp import CallerScript, place_calls
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from panoramisk import fast_agi
 from acd.core.agent_state import AgentState
 from acd.core.events import AgentLoggedIn
 from acd.core.wait_estimates import WaitEstimate, spoken_wait
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 
 pytestmark = pytest.mark.integration
 

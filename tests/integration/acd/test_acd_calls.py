@@ -6,15 +6,16 @@ import dataclasses
 import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.commands import AgentStateChanged, CallEnded, CancelRing, Overflow, RingAgent
 from acd.core.events import AgentLoggedIn, ConfigReplaced
 from acd.core.specs import OverflowTarget
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from madoguchi.config.acd import agent_specs, queue_specs
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +55,7 @@ async def test_caller_is_connected_and_the_agent_sees_the_callers_number(acd: Ac
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.ANSWERED
     assert ending.agent_id == "1003"
-    await wait_until("caller SIPp exits", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "caller SIPp exits")
     invites = agent.uas.invites() if agent.uas else []
     assert len(invites) == 1
     assert "0355501234" in invites[0] and "Sato Ichiro" in invites[0]
@@ -79,8 +79,7 @@ async def test_distribution_follows_longest_idle_across_two_agents(acd: Acd) -> 
     assert all(e.outcome is CallOutcome.ANSWERED for e in acd.endings())
     assert first.uas is not None and len(first.uas.invites()) == 1
     assert second.uas is not None and len(second.uas.invites()) == 1
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_no_answer_moves_to_the_next_agent(acd: Acd) -> None:
@@ -99,10 +98,8 @@ async def test_no_answer_moves_to_the_next_agent(acd: Acd) -> None:
         if isinstance(c, AgentStateChanged) and c.agent_id == "1003" and c.reason == "no_answer"
     ]
     assert len(to_no_answer) == 1 and to_no_answer[0].new is AgentState.NOT_READY
-    view = acd.runtime.router.agent_view("1003", time.monotonic())
-    assert view is not None and view.state is AgentState.NOT_READY
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    assert acd.agent_state("1003") is AgentState.NOT_READY
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_caller_abandons_while_queued(acd: Acd) -> None:
@@ -114,8 +111,7 @@ async def test_caller_abandons_while_queued(acd: Acd) -> None:
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
     assert acd.endings()[0].outcome is CallOutcome.ABANDONED_QUEUE
     assert not [c for c in acd.commands() if isinstance(c, RingAgent)]
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_caller_abandons_while_ringing_and_the_ring_stops(acd: Acd) -> None:
@@ -128,13 +124,11 @@ async def test_caller_abandons_while_ringing_and_the_ring_stops(acd: Acd) -> Non
     assert acd.endings()[0].outcome is CallOutcome.ABANDONED_RINGING
     cancels = [c for c in acd.commands() if isinstance(c, CancelRing)]
     assert [c.reason for c in cancels] == ["caller_hung_up"]
-    view = acd.runtime.router.agent_view("1003", time.monotonic())
-    assert view is not None and view.state is AgentState.READY
+    assert acd.agent_state("1003") is AgentState.READY
     # The agent's phone stops ringing: its leg is gone from Asterisk.
     await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)
     assert agent.uas is not None and len(agent.uas.invites()) == 1
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
@@ -148,8 +142,7 @@ async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
     assert acd.endings()[0].agent_id == "1004"
     assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> None:
@@ -160,8 +153,7 @@ async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> Non
         server=acd.pbx.server,
     )
     await overflowed_to_voicemail(acd, "no_agents")
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
     assert len(acd.endings()) == 1
 
 
@@ -180,8 +172,7 @@ async def test_caller_pressing_2_at_the_announcement_leaves_a_message(acd: Acd) 
     callers = place_calls(script, acd.workdir / "callers", server=acd.pbx.server, timeout_s=90)
     try:
         ending = await overflowed_to_voicemail(acd, "caller_request", within=60)
-        await wait_until("callers exit", lambda: not callers.running(), within=30)
-        assert callers.wait(5) == 0, callers.errors()
+        await acd.callers_done(callers, "callers exit", 30)
         assert acd.endings() == [ending]  # its hang-up in the mailbox changed nothing
     finally:
         callers.stop()
@@ -199,8 +190,7 @@ async def test_agent_whose_phone_unregisters_is_no_longer_offered(acd: Acd) -> N
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=30)
     assert acd.endings()[0].agent_id == "1004"
     assert {c.agent_id for c in acd.commands() if isinstance(c, RingAgent)} == {"1004"}
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 async def test_a_full_queue_sends_the_next_caller_to_voicemail_at_once(acd: Acd) -> None:

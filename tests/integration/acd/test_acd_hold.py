@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def agent_state(acd: Acd, agent_id: str) -> AgentState | None:
-    view = acd.runtime.router.agent_view(agent_id, time.monotonic())
-    return None if view is None else view.state
 
 
 def bridged_channels(acd: Acd) -> int:
@@ -35,12 +30,12 @@ async def test_hold_and_resume_keep_the_call(acd: Acd) -> None:
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
-    await wait_until("agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await wait_until("agent on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
     await wait_until("caller and agent bridged", lambda: bridged_channels(acd) == 2)
     await acd.runtime.hold("1003", True)
     await wait_until("both legs out of the bridge", lambda: bridged_channels(acd) == 0)
     assert acd.pbx.active_channels() == 2  # nobody was hung up
-    assert agent_state(acd, "1003") is AgentState.ON_CALL
+    assert acd.agent_state("1003") is AgentState.ON_CALL
     assert not acd.endings()
     await acd.runtime.hold("1003", False)
     await wait_until("bridged again", lambda: bridged_channels(acd) == 2)
@@ -48,5 +43,4 @@ async def test_hold_and_resume_keep_the_call(acd: Acd) -> None:
     await wait_until("the call ends", lambda: len(acd.endings()) == 1)
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
-    await wait_until("caller exits", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "caller exits")

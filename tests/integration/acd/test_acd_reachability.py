@@ -12,7 +12,7 @@ import pytest
 from acd_it_helpers import PORT_OFFSET, Acd, wait_until
 
 from acd.core.events import AgentLoggedIn, ContactStatusChanged
-from madoguchi.harness.sipp import SippAgent
+from bench.harness.agent import SippAgent
 
 pytestmark = pytest.mark.integration
 

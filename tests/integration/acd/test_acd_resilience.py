@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.ami.resync_apply import Resynced
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def agent_state(acd: Acd, agent_id: str) -> AgentState | None:
-    view = acd.runtime.router.agent_view(agent_id, time.monotonic())
-    return None if view is None else view.state
 
 
 def resyncs(acd: Acd) -> list[Resynced]:
@@ -40,9 +35,7 @@ async def test_asterisk_restart_ends_calls_as_system_failure_and_routing_resumes
         server=acd.pbx.server,
     )
     try:
-        await wait_until(
-            "agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL
-        )
+        await wait_until("agent on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
         await asyncio.to_thread(acd.pbx.restart)
         await wait_until(
             "the lost call closed as system_failure",
@@ -53,7 +46,7 @@ async def test_asterisk_restart_ends_calls_as_system_failure_and_routing_resumes
     finally:
         first.stop()
     # The agent is not left on_call; its phone registers again with the new Asterisk.
-    await wait_until("agent ready again", lambda: agent_state(acd, "1003") is AgentState.READY)
+    await wait_until("agent ready again", lambda: acd.agent_state("1003") is AgentState.READY)
     assert agent.register() == 0
     await acd.reachable("1003")
     second = place_calls(
@@ -64,8 +57,7 @@ async def test_asterisk_restart_ends_calls_as_system_failure_and_routing_resumes
     await wait_until("the new call ends", lambda: len(acd.endings()) == 2, within=30)
     assert acd.endings()[1].outcome is CallOutcome.ANSWERED
     assert acd.runtime.status()["reconnects"] >= 1
-    await wait_until("caller exits", lambda: not second.running())
-    assert second.wait(5) == 0, second.errors()
+    await acd.callers_done(second, "caller exits")
 
 
 def kick_ami(acd: Acd) -> None:
@@ -84,16 +76,15 @@ async def test_ami_socket_cut_mid_call_resumes_without_duplicate_originate(acd: 
         acd.workdir / "cut",
         server=acd.pbx.server,
     )
-    await wait_until("agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await wait_until("agent on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
     kick_ami(acd)
     await wait_until("reconnected and resynced", lambda: len(resyncs(acd)) == 2)
     assert acd.runtime.status()["reconnects"] == 1
     # The call survived the cut: recovered as connected, it completes normally.
     await wait_until("the first call ends", lambda: len(acd.endings()) == 1, within=20)
     assert acd.endings()[0].outcome is CallOutcome.ANSWERED
-    await wait_until("first caller exits", lambda: not first.running())
-    assert first.wait(5) == 0, first.errors()
-    await wait_until("agent ready", lambda: agent_state(acd, "1003") is AgentState.READY)
+    await acd.callers_done(first, "first caller exits")
+    await wait_until("agent ready", lambda: acd.agent_state("1003") is AgentState.READY)
     second = place_calls(
         CallerScript(number="200", caller_name="After cut", max_wait_ms=30_000),
         acd.workdir / "after",
@@ -101,8 +92,7 @@ async def test_ami_socket_cut_mid_call_resumes_without_duplicate_originate(acd: 
     )
     await wait_until("the second call ends", lambda: len(acd.endings()) == 2, within=20)
     assert acd.endings()[1].outcome is CallOutcome.ANSWERED
-    await wait_until("second caller exits", lambda: not second.running())
-    assert second.wait(5) == 0, second.errors()
+    await acd.callers_done(second, "second caller exits")
     # One ring and one INVITE per call: nothing was originated twice.
     assert len([c for c in acd.commands() if isinstance(c, RingAgent)]) == 2
     status = acd.runtime.status()
@@ -128,5 +118,4 @@ async def test_service_restart_keeps_waiting_callers(acd: Acd) -> None:
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
     assert ending.wait_time > 0
-    await wait_until("caller exits", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "caller exits")

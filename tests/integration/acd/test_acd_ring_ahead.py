@@ -11,12 +11,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from acd_it_helpers import AMI_PORT, Acd, wait_until
+from acd_it_helpers import AMI_PORT, Acd
 
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,7 @@ async def test_an_empty_queue_rings_the_published_agent_from_the_callers_channel
     status = acd.runtime.status()
     assert (status["rings_ahead"], status["originates"]) == (1, 0)
     assert agent.uas is not None and len(agent.uas.invites()) == 1
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 def global_value(acd: Acd, name: str) -> str | None:
@@ -74,8 +74,7 @@ async def test_the_ring_ahead_dials_the_contact_the_runtime_publishes(acd: Acd) 
     assert acd.runtime.status()["rings_ahead"] == 1
     assert elsewhere.uas is not None and len(elsewhere.uas.invites()) == 1
     assert chosen.uas is not None and chosen.uas.invites() == []
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
 
 
 @contextlib.asynccontextmanager
@@ -172,8 +171,7 @@ async def test_a_claim_the_router_does_not_confirm_rings_nobody_in_the_end(
         assert status["rings_ahead_refused"] == 0
         assert other.uas.invites() == []
         assert "beef" not in published(acd)
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")
     if holder:
         acd.pbx.cli(f"channel request hangup {holder}")
     await wait_until("no channel left", lambda: acd.pbx.active_channels() == 0)
@@ -199,5 +197,4 @@ async def test_a_restarted_service_keeps_a_call_connected_by_ring_ahead(acd: Acd
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1003"
     assert fresh.status()["originates"] == 0  # not rung again
     assert agent.uas is not None and len(agent.uas.invites()) == 1
-    await wait_until("callers exit", lambda: not callers.running())
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "callers exit")

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from acd_it_helpers import Acd, wait_until
+from acd_it_helpers import Acd
 
 from acd.core.agent_state import AgentState
 from acd.core.call_state import CallOutcome, CallState
 from acd.core.commands import RingAgent
 from acd.core.events import AgentLoggedIn, AgentPaused, AgentReady
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def agent_state(acd: Acd, agent_id: str) -> AgentState | None:
-    view = acd.runtime.router.agent_view(agent_id, time.monotonic())
-    return None if view is None else view.state
 
 
 async def test_blind_transfer_to_another_agents_extension(acd: Acd) -> None:
@@ -31,7 +25,7 @@ async def test_blind_transfer_to_another_agents_extension(acd: Acd) -> None:
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
-    await wait_until("agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await wait_until("agent on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
     await acd.runtime.blind_transfer("1003", "1004")
     await wait_until("the call leaves the ACD", lambda: len(acd.endings()) == 1)
     ending = acd.endings()[0]
@@ -40,9 +34,8 @@ async def test_blind_transfer_to_another_agents_extension(acd: Acd) -> None:
     await wait_until(
         "1004 rings", lambda: target.uas is not None and len(target.uas.invites()) == 1
     )
-    await wait_until("caller exits", lambda: not callers.running(), within=20)
-    assert callers.wait(5) == 0, callers.errors()
-    assert agent_state(acd, "1003") is not AgentState.ON_CALL
+    await acd.callers_done(callers, "caller exits", 20)
+    assert acd.agent_state("1003") is not AgentState.ON_CALL
     assert len(acd.endings()) == 1  # the caller's later hangup adds nothing
 
 
@@ -58,19 +51,18 @@ async def test_blind_transfer_back_into_a_queue(acd: Acd) -> None:
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
-    await wait_until("1003 on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await wait_until("1003 on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
     acd.runtime.submit(AgentPaused("1003", "meeting"))  # pending until the call ends
     await acd.runtime.blind_transfer("1003", "queue:support")
     call_id = next(c.call_id for c in acd.commands() if isinstance(c, RingAgent))
     view = acd.runtime.call_for_channel(call_id)
     assert view is not None and view.state is CallState.QUEUED  # back in line, not ended
-    assert agent_state(acd, "1003") is AgentState.WRAP_UP  # then its pending pause
+    assert acd.agent_state("1003") is AgentState.WRAP_UP  # then its pending pause
     acd.runtime.submit(AgentReady("1004"))
     await wait_until("the call ends", lambda: len(acd.endings()) == 1, within=20)
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.ANSWERED and ending.agent_id == "1004"
-    await wait_until("caller exits", lambda: not callers.running(), within=20)
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "caller exits", 20)
 
 
 async def test_attended_transfer_to_another_agent(acd: Acd) -> None:
@@ -83,7 +75,7 @@ async def test_attended_transfer_to_another_agent(acd: Acd) -> None:
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
-    await wait_until("agent on the call", lambda: agent_state(acd, "1003") is AgentState.ON_CALL)
+    await wait_until("agent on the call", lambda: acd.agent_state("1003") is AgentState.ON_CALL)
     await acd.runtime.attended_transfer("1003", "1004")
     await wait_until(
         "1004 consulted", lambda: target.uas is not None and len(target.uas.invites()) == 1
@@ -91,5 +83,4 @@ async def test_attended_transfer_to_another_agent(acd: Acd) -> None:
     await wait_until("the call leaves the ACD", lambda: len(acd.endings()) == 1, within=20)
     ending = acd.endings()[0]
     assert ending.outcome is CallOutcome.TRANSFERRED and ending.detail == "1004"
-    await wait_until("caller exits", lambda: not callers.running(), within=20)
-    assert callers.wait(5) == 0, callers.errors()
+    await acd.callers_done(callers, "caller exits", 20)

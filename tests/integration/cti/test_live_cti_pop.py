@@ -15,11 +15,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from conftest import Floor, invite_watch, wait_for
+from live_floor import Floor
 
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from db.crm import CustomerInput, upsert_customer
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, place_calls
 from madoguchi.stack.runner import Stack
+from tests.integration.phones import invite_watch
+from tests.polling import wait_for
 
 # SIPp's DTMF captures all carry one SSRC and fixed RTP sequence numbers, so Asterisk only
 # takes digits whose captures come later in that numbering (1..9, *, #, 0) and never the
@@ -65,7 +68,6 @@ async def pop_then_invite(
         caller.stop()
         print("caller:", caller.errors()[-1500:], caller.output()[-1500:])
         raise
-    assert rang is not None, "the agent's phone never rang"
     # Also from the server's publishing time (wall clock, same machine): the desktop's
     # arrival time carries the test's own scheduling jitter.
     rang_wall = rang + (time.time() - time.monotonic())
@@ -86,8 +88,7 @@ async def test_ivr_call_pops_before_the_phone_rings_with_path_entries_and_crm(
     await add_customer(db, CUSTOMER)
     phone = phones("1003", talk_ms=1500)  # the agent hangs up after 1.5 s of talk
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
 
     # welcome (3.6 s), then "2" (support) during the menu prompt, then the account number
     # during its prompt; the caller then waits for the agent to hang up.
@@ -156,8 +157,7 @@ async def test_pop_of_a_returning_customer_carries_the_crm_record_and_last_conta
     desktop = await desktop_for("1003", "pw1003")
     calls = []
     for n in range(2):
-        await desktop.set_state("1003", "ready")
-        await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+        await desktop.become("1003", "ready")
         script = CallerScript(
             "200", caller_num="0312000111", caller_name="小林", max_wait_ms=20_000
         )
@@ -261,8 +261,7 @@ async def test_sensitive_entries_reach_the_pop_masked_only(
 ) -> None:
     phone = phones("1003", talk_ms=300)
     desktop = await desktop_for("1003", "pw1003")
-    await desktop.set_state("1003", "ready")
-    await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+    await desktop.become("1003", "ready")
     script = CallerScript(
         secure_number,
         caller_num="0311110000",

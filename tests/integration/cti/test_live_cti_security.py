@@ -12,9 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import Floor
+from live_floor import Floor
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
 
 EVIL = "http://evil.example"
 
@@ -101,8 +102,7 @@ async def test_another_agents_call_is_neither_shown_nor_controllable(
     phones("1003")
     owner = await desktop_for("1003", "pw1003")
     other = await desktop_for("1004", "pw1004")  # logged in to the desktop, not to the queues
-    await owner.set_state("1003", "ready")
-    await owner.wait_message("agent.state", agent_id="1003", state="ready")
+    await owner.become("1003", "ready")
     caller = place_calls(
         CallerScript(
             "200", caller_num="0355556666", caller_name="秘密 の 顧客", max_wait_ms=30_000

@@ -11,7 +11,9 @@ import statistics
 import time
 from typing import Any
 
-from conftest import Client, Floor, wait_for
+from live_floor import Client, Floor
+
+from tests.polling import wait_for
 
 REPLAY_LIMIT = 256  # cti.hub.Hub's default replay buffer, used by the service
 

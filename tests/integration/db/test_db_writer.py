@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -13,23 +13,16 @@ import pytest
 
 from db.migrate import available_migrations, migrate, schema_version
 from db.records import CallUpdate, to_json_line
-from db.writer import DurableWriter
+from db.writer import DurableWriter, WriterStatus
 from madoguchi.stack.pg_tools import free_port
 from madoguchi.stack.postgres import LocalCluster
+from tests.polling import wait_for, wait_until
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 
 ALL_VERSIONS = [m.version for m in available_migrations()]
-
-
-async def _poll(predicate: Callable[[], Awaitable[bool]], limit: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not await predicate():
-        assert loop.time() < deadline, "condition not reached before the deadline"
-        await asyncio.sleep(0.02)
 
 
 async def _count(pool: asyncpg.Pool, table: str) -> int:
@@ -78,10 +71,8 @@ async def test_writes_are_batched_by_size(dsn: str, pool: asyncpg.Pool, spool_di
         for i in range(25):
             writer.record_call(f"c{i}", caller_number="0312345678", entered_queue=T0)
 
-        async def two_batches() -> bool:
-            return await _count(pool, "calls") == 20
-
-        await _poll(two_batches)
+        calls = partial(_count, pool, "calls")
+        await wait_for("20 calls in two batches", calls, until=lambda n: n == 20, every=0.02)
         assert writer.status().pending == 5  # the third batch waits for size or time
     finally:
         await writer.stop()
@@ -96,10 +87,8 @@ async def test_writes_are_flushed_after_interval(
     try:
         writer.record_call("only", caller_number="100")
 
-        async def written() -> bool:
-            return await _count(pool, "calls") == 1
-
-        await _poll(written)
+        calls = partial(_count, pool, "calls")
+        await wait_for("the call written", calls, until=lambda n: n == 1, every=0.02)
         assert writer.status().state == "connected"
     finally:
         await writer.stop()
@@ -213,11 +202,12 @@ async def test_postgres_stopped_mid_stream_loses_and_duplicates_nothing(
         await asyncio.to_thread(pg_cluster.stop)
         await produce(400)
 
-        async def spooling() -> bool:
-            status = writer.status()
-            return status.state == "spooling" and status.spool_depth > 0
-
-        await _poll(spooling)
+        await wait_until(
+            "the writer spooling",
+            writer.status,
+            until=lambda s: s.state == "spooling" and s.spool_depth > 0,
+            every=0.02,
+        )
         await asyncio.to_thread(pg_cluster.start)
         await produce(total)
         assert await writer.wait_idle(60)
@@ -252,10 +242,9 @@ async def test_restart_with_non_empty_spool_replays_it(
         first.record_call(f"r{i}", caller_number="0312345678", entered_queue=T0)
         first.record_event(f"r{i}", "e", T0, "enqueued", None)
 
-    async def all_spooled() -> bool:
-        return first.status().spool_depth == 100
-
-    await _poll(all_spooled)
+    await wait_until(
+        "100 rows spooled", first.status, until=lambda s: s.spool_depth == 100, every=0.02
+    )
     await first.stop()
     assert (spool_dir / "spool.jsonl").read_text().count("\n") == 100
 
@@ -358,17 +347,15 @@ async def test_unwritable_spool_keeps_records_in_memory_until_disk_is_back(
     for i in range(10):
         writer.record_call(f"m{i}", queue="sales")
 
-    async def spool_failing() -> bool:
-        status = writer.status()
+    def spool_failing(status: WriterStatus) -> bool:
         return (status.last_error or "").startswith("spool write failed") and status.pending == 10
 
-    await _poll(spool_failing)
+    await wait_until("the spool failing", writer.status, until=spool_failing, every=0.02)
     _remove_file(spool_dir)  # the disk is back
 
-    async def spooled() -> bool:
-        return writer.status().spool_depth == 10
-
-    await _poll(spooled)
+    await wait_until(
+        "10 rows spooled", writer.status, until=lambda s: s.spool_depth == 10, every=0.02
+    )
     await writer.stop()
     second = DurableWriter(dsn, spool_dir, flush_interval=0.01)
     await second.start()
@@ -396,10 +383,9 @@ async def test_slow_postgres_is_treated_like_a_down_one(
             for i in range(20):
                 writer.record_call(f"slow{i}", queue="sales")
 
-            async def spooling() -> bool:
-                return writer.status().spool_depth == 20
-
-            await _poll(spooling)
+            await wait_until(
+                "20 rows spooled", writer.status, until=lambda s: s.spool_depth == 20, every=0.02
+            )
             assert "did not answer" in (writer.status().last_error or "")
             await tx.rollback()
         assert await writer.wait_idle(30)

@@ -10,23 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
-from madoguchi.service_config import database_dsn
 from madoguchi.stack.runner import Stack
-
-
-async def wait_for(what: str, check: Callable[[], Awaitable[Any]], limit: float = 30) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + limit
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+from tests.integration.cti_login import agent_socket, cti_base
+from tests.polling import wait_for
 
 
 @dataclass
@@ -52,6 +40,11 @@ class Desktop:
         status, body = await self.post(f"/api/agents/{agent}/state", {"state": state, **extra})
         assert status == 200, body
 
+    async def become(self, agent: str, state: str) -> None:
+        """Set `agent`'s state over REST and wait until this desktop is told so."""
+        await self.set_state(agent, state)
+        await self.wait_message("agent.state", agent_id=agent, state=state)
+
     def of_type(self, type_: str) -> list[tuple[float, dict[str, Any]]]:
         return [(t, m) for t, m in self.messages if m.get("type") == type_]
 
@@ -75,20 +68,12 @@ async def _read(desktop: Desktop) -> None:
 
 @pytest.fixture
 async def desktop_for(stack: Stack) -> AsyncIterator[Callable[[str, str], Awaitable[Desktop]]]:
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     session = aiohttp.ClientSession()
     opened: list[Desktop] = []
 
     async def open_desktop(agent: str, password: str) -> Desktop:
-        async with session.post(
-            base + "/api/login",
-            json={"agent": agent, "password": password},
-            headers={"Origin": base},
-        ) as r:
-            assert r.status == 200, await r.text()
-            token = (await r.json())["token"]
-        ws = await session.ws_connect(f"{base}/ws?token={token}", headers={"Origin": base})
+        token, ws = await agent_socket(session, base, agent, password)
         desktop = Desktop(base, session, token, ws)
         desktop.reader = asyncio.create_task(_read(desktop))
         opened.append(desktop)
@@ -101,10 +86,3 @@ async def desktop_for(stack: Stack) -> AsyncIterator[Callable[[str, str], Awaita
         if d.reader is not None:
             await asyncio.wait_for(d.reader, timeout=5)
     await session.close()
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    yield conn
-    await conn.close()

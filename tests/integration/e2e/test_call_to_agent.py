@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
-
-from .conftest import wait_for
+from tests.integration.phones import invite_watch
+from tests.polling import wait_for
 
 CALLER_NAME = "山田 太郎 <b>&</b>"
 
@@ -26,21 +27,10 @@ async def test_call_reaches_agent_with_screen_pop_first_and_leaves_one_record(
     try:
         assert agent.register(expires=120) == 0
         desktop = await desktop_for("1003", "pw1003")
-        await desktop.set_state("1003", "ready")
-        await desktop.wait_message("agent.state", agent_id="1003", state="ready")
+        await desktop.become("1003", "ready")
 
         # Watch the agent's phone: when does its INVITE arrive, compared with the pop?
-        invite_seen: list[float] = []
-
-        def watch_invite() -> None:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if agent.uas is not None and agent.uas.invites():
-                    invite_seen.append(time.monotonic())
-                    return
-                time.sleep(0.002)
-
-        watcher = asyncio.create_task(asyncio.to_thread(watch_invite))
+        invite_at = invite_watch(agent, 30)
         caller = place_calls(
             CallerScript(
                 "200", caller_num="0312345678", caller_name=CALLER_NAME, hangup_after_ms=2000
@@ -49,13 +39,12 @@ async def test_call_reaches_agent_with_screen_pop_first_and_leaves_one_record(
         )
         pop = await desktop.wait_message("call.offered")
         pop_at = next(t for t, m in desktop.of_type("call.offered"))
-        await watcher
-        assert invite_seen, "the agent's phone never rang"
+        rang = await invite_at()
         assert pop["caller"] == {"number": "0312345678", "name": CALLER_NAME}
         assert pop["queue"] == "support"
         # The pop is published before the Originate: it must not trail the INVITE.
-        print(f"screen pop {1000 * (invite_seen[0] - pop_at):.1f} ms before the agent's INVITE")
-        assert pop_at <= invite_seen[0] + 0.01
+        print(f"screen pop {1000 * (rang - pop_at):.1f} ms before the agent's INVITE")
+        assert pop_at <= rang + 0.01
 
         call_id = pop["call_id"]
         await desktop.wait_message("call.connected", call_id=call_id)

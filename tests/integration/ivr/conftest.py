@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e.conftest import db, desktop_for  # noqa: F401  (fixtures shared with e2e)
+from e2e.conftest import desktop_for  # noqa: F401  (a fixture shared with e2e)
 from ivr_it_helpers import AmiWatch, ami_watch_for
 
 from madoguchi.stack.runner import Stack

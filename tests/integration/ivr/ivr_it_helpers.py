@@ -9,28 +9,23 @@ its caller number, so every scenario dials with a number of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
+import subprocess
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.harness.caller import CallerScript, Pause, caller_scenario
+from bench.harness.dtmf import dtmf_pcaps
+from bench.harness.ports import free_media_port, free_udp_port
+from bench.harness.sipp_process import SippProcess, default_server, run_sipp
 from ivr.outcome import decode_context
-from madoguchi.harness.sipp import (
-    CallerScript,
-    Pause,
-    SippProcess,
-    _run_sipp,
-    caller_scenario,
-    default_server,
-    dtmf_pcaps,
-    free_media_port,
-    free_udp_port,
-)
 from madoguchi.stack.runner import Stack
+from tests.polling import block_until, wait_for, wait_until
 
 AmiEvent = dict[str, list[str]]
 
@@ -133,14 +128,10 @@ class AmiWatch:
 
     async def wait_for_caller(self, number: str, limit: float = 60) -> Enqueued:
         """The first hand-off of the call(s) from `number`, waiting up to `limit` seconds."""
-        deadline = time.monotonic() + limit
-        while True:
-            found = self.for_caller(number)
-            if found:
-                return found[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no AcdEnqueue from caller {number} within {limit:.0f} s")
-            await asyncio.sleep(0.1)
+        found = await wait_until(
+            f"an AcdEnqueue from caller {number}", lambda: self.for_caller(number), limit, every=0.1
+        )
+        return found[0]
 
     def close(self) -> None:
         try:
@@ -176,7 +167,7 @@ class Caller:
 
 
 def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = None) -> SippProcess:
-    """One caller running `script` (madoguchi.harness.sipp.place_calls with count 1), with
+    """One caller running `script` (bench.harness.caller.place_calls with count 1), with
     key presses from dtmf_pcaps() and a media port of its own."""
     presses = "".join(step.digits for step in script.steps if not isinstance(step, Pause))
     scenario = caller_scenario(script, dtmf_pcaps(presses, workdir / "dtmf"))
@@ -185,7 +176,7 @@ def place_ivr_call(script: CallerScript, workdir: Path, server: str | None = Non
         "-timeout", "180", "-timeout_error", "-max_recv_loops", "1000",
         "-mp", str(free_media_port()),
     ]  # fmt: skip
-    return _run_sipp("caller", workdir, scenario, args, server or default_server())
+    return run_sipp("caller", workdir, scenario, args, server or default_server())
 
 
 def start_callers(
@@ -203,9 +194,32 @@ def start_callers(
     return started
 
 
-def stop_callers(callers: Any) -> None:
+def stop_callers(callers: Iterable[Caller], finish_within: float = 0) -> None:
+    """Stop every caller, each given `finish_within` s to end its script first."""
+    callers = list(callers)
+    for caller in callers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            caller.process.wait(finish_within)
     for caller in callers:
         caller.process.stop()
+
+
+@contextlib.contextmanager
+def callers_running(
+    stack: Stack,
+    scripts: Sequence[tuple[str, CallerScript]],
+    workdir: Path,
+    finish_within: float,
+    server: str | None = None,
+) -> Iterator[dict[str, Caller]]:
+    """Callers started at once (start_callers); afterwards each gets `finish_within` s to end
+    its script, every one is stopped, and no call may be left in Asterisk."""
+    callers = start_callers(scripts, workdir, server)
+    try:
+        yield callers
+    finally:
+        stop_callers(callers.values(), finish_within)
+        wait_no_channels(stack)
 
 
 def wait_no_channels(stack: Stack, limit: float = 30) -> None:
@@ -213,17 +227,18 @@ def wait_no_channels(stack: Stack, limit: float = 30) -> None:
 
     from madoguchi.stack.asterisk import cli
 
-    deadline = time.monotonic() + limit
-    while True:
+    def channels() -> str:
         pid = stack.asterisk_pid()
         assert pid is not None, "Asterisk is not running"
-        out = cli(stack.paths, pid, "core show channels count")
+        return cli(stack.paths, pid, "core show channels count")
+
+    def none_left(out: str) -> bool:
         found = re.search(r"(\d+) active channel", out)
-        if found and int(found.group(1)) == 0:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"calls left in Asterisk after the test:\n{out}")
-        time.sleep(0.2)
+        return found is not None and int(found.group(1)) == 0
+
+    block_until(
+        "no call left in Asterisk after the test", channels, limit, until=none_left, every=0.2
+    )
 
 
 def run_in_thread(make: Any) -> Any:
@@ -242,23 +257,22 @@ def wait_crm_seeded(stack: Stack, at_least: int = 12, limit: float = 30) -> int:
 
     from madoguchi.service_config import database_dsn
 
-    async def count() -> int:
-        deadline = time.monotonic() + limit
+    async def seeded() -> int:
         conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
+
+        async def count() -> int:
+            try:
+                return int(await conn.fetchval("SELECT count(*) FROM customers"))
+            except asyncpg.UndefinedTableError:
+                return 0
+
         try:
-            while True:
-                try:
-                    n = int(await conn.fetchval("SELECT count(*) FROM customers"))
-                except asyncpg.UndefinedTableError:
-                    n = 0
-                if n >= at_least or time.monotonic() > deadline:
-                    return n
-                await asyncio.sleep(0.2)
+            what = f"at least {at_least} customers in the demo CRM"
+            return await wait_for(what, count, limit, until=lambda n: n >= at_least, every=0.2)
         finally:
             await conn.close()
 
-    found: int = run_in_thread(count)
-    assert found >= at_least, f"the demo CRM has {found} customers, expected {at_least}"
+    found: int = run_in_thread(seeded)
     return found
 
 
@@ -322,29 +336,25 @@ def reload_service(stack: Stack, limit: float = 30) -> None:
     pid = stack.service_pid()
     assert pid is not None, "the service is not running"
     os.kill(pid, signal.SIGHUP)
-    deadline = time.monotonic() + limit
-    while True:
+
+    def logged_since() -> str:
         new = log.read_text(encoding="utf-8", errors="replace")[len(before) :]
-        if "reload applied" in new:
-            return
-        if "reload refused" in new:
-            raise AssertionError(f"reload refused:\n{new[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no reload verdict within {limit:.0f} s:\n{new[-3000:]}")
-        time.sleep(0.1)
+        assert "reload refused" not in new, f"reload refused:\n{new[-3000:]}"
+        return new
+
+    block_until(
+        "the reload's verdict", logged_since, limit, until=lambda new: "reload applied" in new
+    )
 
 
 def wait_dialplan(stack: Stack, number: str, limit: float = 15) -> None:
     """Asterisk knows `number` (the reload regenerated and reloaded the dialplan)."""
     from madoguchi.stack.asterisk import cli
 
-    deadline = time.monotonic() + limit
-    while True:
+    def dialplan() -> str:
         pid = stack.asterisk_pid()
         assert pid is not None
-        out = cli(stack.paths, pid, f"dialplan show {number}@numbers")
-        if f"'{number}' =>" in out:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"number {number} not in Asterisk's dialplan:\n{out}")
-        time.sleep(0.2)
+        return cli(stack.paths, pid, f"dialplan show {number}@numbers")
+
+    what = f"number {number} in Asterisk's dialplan"
+    block_until(what, dialplan, limit, until=lambda out: f"'{number}' =>" in out, every=0.2)

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -22,22 +21,20 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
     add_hours_flows,
     ami_watch_for,
-    start_callers,
-    stop_callers,
-    wait_no_channels,
+    callers_running,
 )
 
-from madoguchi.harness.sipp import CallerScript
+from bench.harness.caller import CallerScript
 from madoguchi.paths import Paths, default_paths
 from madoguchi.service_config import load_service_config
 from madoguchi.stack.postgres import LocalCluster
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 CLOCK_START = "2026-11-23T10:00:00+09:00"
 SCRIPTS = {
@@ -135,19 +132,10 @@ def clock_ami(clock_stack: ClockStack) -> Iterator[AmiWatch]:
 def calls(
     clock_stack: ClockStack, clock_ami: AmiWatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Caller]]:
-    callers = start_callers(
-        list(SCRIPTS.items()), tmp_path_factory.mktemp("clock"), server=clock_stack.sip
-    )
-    try:
+    workdir = tmp_path_factory.mktemp("clock")
+    scripts = list(SCRIPTS.items())
+    with callers_running(clock_stack.stack, scripts, workdir, 60, clock_stack.sip) as callers:
         yield callers
-    finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
-        wait_no_channels(clock_stack.stack)
 
 
 @pytest.fixture
@@ -164,7 +152,7 @@ async def _ended(db: asyncpg.Connection, number: str) -> tuple[str, list[list[st
             number,
         )
 
-    row = await wait_for(f"the ended call of {number}", found, limit=40)
+    row = await wait_for(f"the ended call of {number}", found, within=40)
     steps = row["ivr_path"]
     steps = json.loads(steps) if isinstance(steps, str) else steps
     return row["outcome"], [[s["node"], s["kind"], s.get("value")] for s in steps]

@@ -8,26 +8,23 @@ All callers of the module dial at once; each has a caller number of its own.
 
 from __future__ import annotations
 
-import subprocess
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
     Enqueued,
-    start_callers,
-    stop_callers,
+    callers_running,
     wait_crm_seeded,
-    wait_no_channels,
 )
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 OPEN = ("hours", "hours", "open")
 KEYS_SUPPORT_SKIP = (Pause(1500), Dtmf("2"), Pause(2500), Dtmf("#"))
@@ -78,17 +75,9 @@ def calls(
     stack: Stack, ami: AmiWatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Caller]]:
     wait_crm_seeded(stack)
-    callers = start_callers(list(SCRIPTS.items()), tmp_path_factory.mktemp("customers"))
-    try:
+    workdir = tmp_path_factory.mktemp("customers")
+    with callers_running(stack, list(SCRIPTS.items()), workdir, finish_within=90) as callers:
         yield callers
-    finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(90)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
-        wait_no_channels(stack)
 
 
 async def _record(db: asyncpg.Connection, number: str) -> asyncpg.Record:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ivr_it_helpers import start_callers, stop_callers, wait_crm_seeded, wait_no_channels
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, free_udp_port
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
 
 GOLD_CALLER = "09099990000"  # John Smith, gold (config/crm_seed.csv)
@@ -34,8 +36,7 @@ async def test_screen_pops_carry_the_ivr_path_and_the_customer(
             agent.start()
             assert agent.register(expires=120) == 0
             desktops[ext] = await desktop_for(ext, f"pw{ext}")
-            await desktops[ext].set_state(ext, "ready")
-            await desktops[ext].wait_message("agent.state", agent_id=ext, state="ready")
+            await desktops[ext].become(ext, "ready")
         callers = start_callers(
             [
                 (

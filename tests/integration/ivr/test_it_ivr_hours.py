@@ -13,14 +13,12 @@ The fixed-clock holiday (2026-11-23, 勤労感謝の日) is in test_it_ivr_clock
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -32,9 +30,10 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
+from bench.harness.caller import CallerScript
 from ivr.jp_holidays import is_holiday
-from madoguchi.harness.sipp import CallerScript
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 ALL_DAY = "\n".join(
     f'{d} = ["00:00-24:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -74,12 +73,7 @@ def calls(
         callers = start_callers(list(SCRIPTS.items()), tmp_path_factory.mktemp("hours"))
         yield callers
     finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
+        stop_callers(callers.values(), finish_within=60)
         for name in ("calendar.toml", "numbers.toml"):
             shutil.copy(saved / name, config / name)
         for flow in ("never", "dayoff", "jp"):
@@ -94,7 +88,7 @@ async def _ended_record(db: asyncpg.Connection, number: str) -> asyncpg.Record:
             "SELECT * FROM calls WHERE caller_number = $1 AND outcome IS NOT NULL", number
         )
 
-    row: asyncpg.Record = await wait_for(f"the ended call of {number}", found, limit=40)
+    row: asyncpg.Record = await wait_for(f"the ended call of {number}", found, within=40)
     return row
 
 

@@ -12,16 +12,19 @@ be interrupted, so the next key of a script comes after it.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
-from ivr_it_helpers import AmiWatch, Caller, start_callers, stop_callers, wait_no_channels
+from ivr_it_helpers import (
+    AmiWatch,
+    Caller,
+    callers_running,
+)
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 OPEN = ("hours", "hours", "open")
 NOT_FOUND_BY_CALLER = ("by_caller", "lookup", "not_found")
@@ -96,17 +99,9 @@ SCRIPTS: dict[str, CallerScript] = {
 def calls(
     stack: Stack, ami: AmiWatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Caller]]:
-    callers = start_callers(list(SCRIPTS.items()), tmp_path_factory.mktemp("menu"))
-    try:
+    workdir = tmp_path_factory.mktemp("menu")
+    with callers_running(stack, list(SCRIPTS.items()), workdir, finish_within=90) as callers:
         yield callers
-    finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(90)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
-        wait_no_channels(stack)
 
 
 async def test_menu_1_reaches_sales_with_the_path_and_topic(

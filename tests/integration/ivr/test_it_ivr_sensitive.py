@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from e2e.conftest import wait_for
 from ivr_it_helpers import (
     AmiWatch,
     Caller,
@@ -26,8 +24,9 @@ from ivr_it_helpers import (
     wait_no_channels,
 )
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause
+from bench.harness.caller import CallerScript, Dtmf, Pause
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 PIN = "4321"
 PIN_FLOW = f"""# Test-only (tests/integration/ivr/test_it_ivr_sensitive.py)
@@ -91,12 +90,7 @@ def call(
         callers = start_callers([("pin", script)], tmp_path_factory.mktemp("pin"))
         yield callers["pin"], log_start
     finally:
-        for caller in callers.values():
-            try:
-                caller.process.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
-        stop_callers(callers.values())
+        stop_callers(callers.values(), finish_within=60)
         shutil.copy(saved, config / "numbers.toml")
         (config / "ivr" / "it_pin.toml").unlink(missing_ok=True)
         reload_service(stack)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,14 +14,14 @@ from typing import Any
 
 import asyncpg
 
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from db.kpi_math import RawCounts
 from db.records import CallUpdate, from_json_line
 from db.report import build_report
-from madoguchi.harness.sipp import SippProcess
-from madoguchi.paths import PROJECT_ROOT
 from madoguchi.stack.runner import Stack
-
-from .conftest import wait_for
+from tests.integration.madoguchi_command import run_madoguchi
+from tests.polling import wait_for
 
 # Unique per test and per kind of caller: rows are told apart by caller number.
 Numbers = Mapping[str, str]
@@ -80,6 +78,18 @@ async def wait_callers(callers: SippProcess, limit: float = 60) -> None:
     assert code == 0, f"SIPp callers exit {code}: {callers.errors()[-3000:]}"
 
 
+async def run_callers(
+    script: CallerScript, workdir: Path, limit: float = 60, **options: Any
+) -> None:
+    """Place the callers of `script` (place_calls `options`) and wait until every one
+    followed it; they are stopped whatever happens."""
+    wave = place_calls(script, workdir, **options)
+    try:
+        await wait_callers(wave, limit)
+    finally:
+        wave.stop()
+
+
 # -- KPIs ------------------------------------------------------------------------------------
 
 
@@ -106,26 +116,11 @@ def cli_report(stack: Stack, start: datetime, end: datetime) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "MADOGUCHI_DATABASE_DSN"}
     env["MADOGUCHI_VAR"] = str(stack.paths.var)
     env.setdefault("MADOGUCHI_PG_PORT", "5433")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "madoguchi",
-            "--config",
-            str(stack.paths.config),
-            "report",
-            "--json",
-            "--from",
-            start.isoformat(),
-            "--to",
-            end.isoformat(),
-        ],
-        cwd=PROJECT_ROOT,
+    done = run_madoguchi(
+        "--config",
+        str(stack.paths.config),
+        *("report", "--json", "--from", start.isoformat(), "--to", end.isoformat()),
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)

@@ -11,41 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
-from db.migrate import available_migrations, schema_version
-from madoguchi.harness.sipp import AgentMode, SippAgent, free_udp_port
-from madoguchi.service_config import database_dsn
+from bench.harness.agent import AgentMode, SippAgent
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
-
-
-async def wait_for(what: str, check: Callable[[], Awaitable[Any]], limit: float = 30) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + limit
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit:g} s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def wait_until(what: str, predicate: Callable[[], object], limit: float = 30) -> None:
-    """`wait_for` for a plain (non-async) condition."""
-
-    async def check() -> object:
-        return predicate()
-
-    await wait_for(what, check, limit)
+from tests.integration.cti_login import agent_socket, cti_base
+from tests.polling import wait_for
 
 
 @dataclass
@@ -59,6 +37,7 @@ class Desktop:
     ws: aiohttp.ClientWebSocketResponse
     messages: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    wrapups: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     logged_out: bool = False
 
     @property
@@ -126,20 +105,20 @@ class OnDuty:
 async def _read(desktop: Desktop) -> None:
     async for msg in desktop.ws:
         if msg.type == aiohttp.WSMsgType.TEXT:
-            desktop.messages.append(json.loads(msg.data))
+            message = json.loads(msg.data)
+            desktop.messages.append(message)
+            payload = message.get("payload", message)
+            if message.get("type") == "agent.state" and payload.get("state") == "wrap_up":
+                if payload.get("agent_id") == desktop.agent:
+                    desktop.wrapups.put_nowait(payload)
 
 
 async def _end_wrapups(desktop: Desktop) -> None:
     """Press "wrap-up done" whenever the agent enters wrap-up (as a busy agent would)."""
-    seen = 0
     while True:
-        await asyncio.sleep(0.05)
-        states = desktop.payloads("agent.state")
-        for payload in states[seen:]:
-            if payload.get("state") == "wrap_up" and payload.get("agent_id") == desktop.agent:
-                with contextlib.suppress(aiohttp.ClientError):
-                    await desktop.post(f"/api/agents/{desktop.agent}/wrapup", {"action": "done"})
-        seen = len(states)
+        await desktop.wrapups.get()
+        with contextlib.suppress(aiohttp.ClientError):
+            await desktop.post(f"/api/agents/{desktop.agent}/wrapup", {"action": "done"})
 
 
 Staff = Callable[..., Awaitable[OnDuty]]
@@ -148,8 +127,7 @@ Staff = Callable[..., Awaitable[OnDuty]]
 @pytest.fixture
 async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
     """`await staff("1003", state="ready"|"pause", mode=..., talk_ms=..., ring_ms=...)`."""
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     session = aiohttp.ClientSession()
     on_duty: list[OnDuty] = []
 
@@ -174,14 +152,7 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
         try:
             assert await asyncio.to_thread(phone.register, 120) == 0, f"{agent} did not register"
             password = stack.config.agents[agent].password
-            async with session.post(
-                base + "/api/login",
-                json={"agent": agent, "password": password},
-                headers={"Origin": base},
-            ) as r:
-                assert r.status == 200, await r.text()
-                token = (await r.json())["token"]
-            ws = await session.ws_connect(f"{base}/ws?token={token}", headers={"Origin": base})
+            token, ws = await agent_socket(session, base, agent, password)
         except BaseException:
             await asyncio.to_thread(phone.stop)
             raise
@@ -217,23 +188,3 @@ async def staff(stack: Stack, tmp_path: Path) -> AsyncIterator[Staff]:
                     await task
             await asyncio.to_thread(duty.phone.stop)
         await session.close()
-
-
-async def wait_migrated(conn: asyncpg.Connection, limit: float = 30) -> None:
-    """The service migrates in the background once PostgreSQL answers (after "ready")."""
-    latest = available_migrations()[-1].version
-
-    async def migrated() -> bool:
-        return await schema_version(conn) >= latest
-
-    await wait_for(f"schema version {latest}", migrated, limit)
-
-
-@pytest.fixture
-async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_dsn(stack.paths, stack.config))
-    try:
-        await wait_migrated(conn)
-        yield conn
-    finally:
-        await conn.close()

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
-from .calls import rejected_count, wait_callers, wait_finished
-from .conftest import Desktop, Staff, wait_for
+from .calls import rejected_count, run_callers, wait_callers, wait_finished
+from .conftest import Desktop, Staff
 
 SQL_NAME = "1; DROP TABLE calls; -- %_ $1::text ;--"
 HTML_NAME = "<script>alert(1)</script><img src=x onerror=alert(1)>&amp;"
@@ -129,13 +131,9 @@ async def test_hostile_caller_ids_and_notes_are_stored_safely_and_the_writer_goe
     assert await db.fetchval("SELECT count(*) FROM dispositions WHERE call_id = $1", long_call) == 0
 
     # The writer still records calls, and refused nothing.
-    wave = place_calls(
+    await run_callers(
         CallerScript("200", caller_num="0504000099", caller_name="After"), tmp_path / "after"
     )
-    try:
-        await wait_callers(wave)
-    finally:
-        wave.stop()
     (row,) = await wait_finished(db, "0504000099", 1, also=("wrapup_ended_at",))
     assert (row["outcome"], row["caller_name"]) == ("answered", "After")
     assert rejected_count(stack.paths.spool) == rejected
@@ -145,13 +143,9 @@ async def test_an_apostrophe_in_caller_id_round_trips_on_the_acd_path(
     stack: Stack, staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     agent = await staff("1003", talk_ms=300)
-    wave = place_calls(
+    await run_callers(
         CallerScript("200", caller_num="0504000021", caller_name="O'Brien 山田"), tmp_path / "c"
     )
-    try:
-        await wait_callers(wave)
-    finally:
-        wave.stop()
     (row,) = await wait_finished(db, "0504000021", 1)
     pop = (await _pops_by_number(agent.desktop, ["0504000021"]))["0504000021"]
     assert pop["caller"]["name"] == "O'Brien 山田"
@@ -164,10 +158,6 @@ async def test_an_apostrophe_in_caller_id_round_trips_on_the_ivr_path(
     script = CallerScript(
         "100", caller_num="0504000022", caller_name="O'Brien 山田", hangup_after_ms=800
     )
-    wave = place_calls(script, tmp_path / "c")
-    try:
-        await wait_callers(wave)
-    finally:
-        wave.stop()
+    await run_callers(script, tmp_path / "c")
     (row,) = await wait_finished(db, "0504000022", 1)
     assert row["caller_name"] == "O'Brien 山田"

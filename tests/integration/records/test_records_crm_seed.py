@@ -10,11 +10,12 @@ from typing import Any
 
 import asyncpg
 
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
 from db.sanitize import normalise_phone
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, place_calls
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
-from .conftest import Staff, wait_for
+from .conftest import Staff
 
 
 def _seed_rows(stack: Stack) -> list[dict[str, str]]:

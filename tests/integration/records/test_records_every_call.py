@@ -20,7 +20,8 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, CallerStep, Dtmf, Pause, SippProcess, place_calls
+from bench.harness.caller import CallerScript, CallerStep, Dtmf, Pause, place_calls
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
 
 from .calls import cli_report, cli_totals, rows_of, wait_finished

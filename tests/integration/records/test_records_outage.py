@@ -10,11 +10,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from madoguchi.harness.sipp import CallerScript, SippProcess, place_calls
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.sipp_process import SippProcess
 from madoguchi.service_config import database_dsn
 from madoguchi.stack import asterisk
 from madoguchi.stack.postgres import LocalCluster
 from madoguchi.stack.runner import Stack, db_port
+from tests.live_stack import wait_migrated
+from tests.polling import wait_for, wait_until
 
 from .calls import (
     rejected_count,
@@ -23,7 +26,7 @@ from .calls import (
     wait_callers,
     wait_finished,
 )
-from .conftest import Desktop, Staff, wait_for, wait_migrated, wait_until
+from .conftest import Desktop, Staff
 
 
 @pytest.fixture

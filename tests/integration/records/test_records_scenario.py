@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript, place_calls
 from madoguchi.stack.runner import Stack
 
 from .calls import (

@@ -11,11 +11,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from madoguchi.harness.sipp import CallerScript, place_calls
+from bench.harness.caller import CallerScript
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import cti_base, login
+from tests.polling import wait_for
 
-from .calls import wait_callers, wait_finished
-from .conftest import Staff, wait_for
+from .calls import run_callers, wait_finished
+from .conftest import Staff
 
 CALLER = "0501000777"
 
@@ -37,16 +39,12 @@ def _total(report: dict[str, Any], dimension: str, key: str) -> dict[str, Any]:
 async def test_report_endpoint_counts_an_answered_call(
     stack: Stack, staff: Staff, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     password = os.environ.get("MADOGUCHI_ADMIN_PASSWORD", "madoguchi-admin")
     period = _period()
     async with aiohttp.ClientSession() as session:
-        async with session.post(
-            base + "/api/login", json={"supervisor": "admin", "password": password}
-        ) as r:
-            assert r.status == 200, await r.text()
-            headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        token = await login(session, base, {"supervisor": "admin", "password": password})
+        headers = {"Authorization": f"Bearer {token}"}
 
         async def report() -> dict[str, Any]:
             async with session.get(base + "/api/reports", params=period, headers=headers) as r:
@@ -63,14 +61,9 @@ async def test_report_endpoint_counts_an_answered_call(
 
         # An agent answers one call on 200 (its phone hangs up after 1 s).
         await staff("1003", talk_ms=1000)
-        caller = place_calls(
-            CallerScript("200", caller_num=CALLER, caller_name="レポート 確認"),
-            tmp_path / "caller",
+        await run_callers(
+            CallerScript("200", caller_num=CALLER, caller_name="レポート 確認"), tmp_path / "caller"
         )
-        try:
-            await wait_callers(caller)
-        finally:
-            caller.stop()
         (row,) = await wait_finished(db, CALLER, 1)
         assert (row["outcome"], row["queue"], row["agent_id"]) == ("answered", "support", "1003")
 
@@ -92,10 +85,8 @@ async def test_report_endpoint_counts_an_answered_call(
 
         # An agent's token is refused.
         agent_pw = stack.config.agents["1004"].password
-        async with session.post(
-            base + "/api/login", json={"agent": "1004", "password": agent_pw}
-        ) as r:
-            agent_headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        agent_token = await login(session, base, {"agent": "1004", "password": agent_pw})
+        agent_headers = {"Authorization": f"Bearer {agent_token}"}
         async with session.get(base + "/api/reports", headers=agent_headers) as r:
             assert r.status == 403
         async with session.post(base + "/api/logout", headers=agent_headers) as r:

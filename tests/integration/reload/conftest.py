@@ -7,21 +7,22 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from e2e.conftest import Desktop, db, desktop_for, wait_for  # noqa: F401  (fixtures)
+from e2e.conftest import Desktop, desktop_for  # noqa: F401  (fixtures)
 
-from madoguchi.paths import PROJECT_ROOT
 from madoguchi.reload_status import ReloadStatus, read_status
 from madoguchi.stack import asterisk
 from madoguchi.stack.runner import Stack
+from tests.integration.cti_login import cti_base, login
+from tests.integration.madoguchi_command import run_madoguchi
+from tests.polling import wait_for
 
-__all__ = ["Desktop", "wait_for"]
+__all__ = ["Desktop"]
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -48,15 +49,7 @@ async def sighup_and_wait(stack: Stack, limit: float = 60) -> ReloadStatus:
 
 def madoguchi_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MADOGUCHI_VAR": str(stack.paths.var)}
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", "--config", str(stack.paths.config), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_madoguchi("--config", str(stack.paths.config), *args, env=env, timeout=120)
 
 
 def asterisk_cli(stack: Stack, command: str) -> str:
@@ -86,17 +79,10 @@ async def demo_config_restored(stack: Stack, tmp_path: Path) -> AsyncIterator[Pa
 @pytest.fixture
 async def wallboard(stack: Stack) -> AsyncIterator[Callable[[], Any]]:
     """GET /api/wallboard as the demo supervisor."""
-    cti = stack.config.service.cti
-    base = f"http://{cti.host}:{cti.port}"
+    base = cti_base(stack)
     password = os.environ.get("MADOGUCHI_ADMIN_PASSWORD", "madoguchi-admin")
     async with aiohttp.ClientSession() as session:
-        async with session.post(
-            base + "/api/login",
-            json={"supervisor": "admin", "password": password},
-            headers={"Origin": base},
-        ) as r:
-            assert r.status == 200, await r.text()
-            token = (await r.json())["token"]
+        token = await login(session, base, {"supervisor": "admin", "password": password})
         headers = {"Origin": base, "Authorization": f"Bearer {token}"}
 
         async def fetch() -> Any:

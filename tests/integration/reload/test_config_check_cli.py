@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from madoguchi.paths import PROJECT_ROOT, default_paths
+from madoguchi.paths import default_paths
+from tests.integration.madoguchi_command import run_madoguchi
 
 Edit = Callable[[Path], None]
 
@@ -31,15 +31,7 @@ def replace(file: str, old: str, new: str) -> Edit:
 
 def config_check(config: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MADOGUCHI_")}
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", "config", "check", str(config)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_madoguchi("config", "check", str(config), env=env)
 
 
 @pytest.fixture

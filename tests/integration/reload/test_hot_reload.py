@@ -16,16 +16,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from madoguchi.harness.sipp import (
-    CallerScript,
-    Dtmf,
-    Pause,
-    SippAgent,
-    SippProcess,
-    free_udp_port,
-    place_calls,
-)
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause, place_calls
+from bench.harness.ports import free_udp_port
+from bench.harness.sipp_process import SippProcess
 from madoguchi.stack.runner import Stack
+from tests.integration.madoguchi_command import run_madoguchi
+from tests.polling import wait_for
 
 from .conftest import (
     Desktop,
@@ -34,7 +31,6 @@ from .conftest import (
     madoguchi_cli,
     replace_in,
     sighup_and_wait,
-    wait_for,
 )
 
 NEW_QUEUE = """
@@ -154,8 +150,7 @@ def sipp(tmp_path: Path) -> Iterator[Sipp]:
 
 async def ready(desktop_for: Any, ext: str) -> Desktop:
     desktop: Desktop = await desktop_for(ext, f"pw{ext}")
-    await desktop.set_state(ext, "ready")
-    await desktop.wait_message("agent.state", agent_id=ext, state="ready")
+    await desktop.become(ext, "ready")
     return desktop
 
 
@@ -355,23 +350,13 @@ async def _ami_component(stack: Stack) -> dict[str, Any]:
 def test_cli_reload_without_a_running_service_is_a_clear_error(tmp_path: Path) -> None:
     import os
     import shutil
-    import subprocess
-    import sys
 
-    from madoguchi.paths import PROJECT_ROOT, default_paths
+    from madoguchi.paths import default_paths
 
     config = tmp_path / "config"
     shutil.copytree(default_paths().config, config)
     env = {**os.environ, "MADOGUCHI_VAR": str(tmp_path / "var")}
-    result = subprocess.run(
-        [sys.executable, "-m", "madoguchi", "--config", str(config), "reload"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_madoguchi("--config", str(config), "reload", env=env)
     assert result.returncode != 0
     assert "the service is not running" in result.stderr
     assert "Traceback" not in result.stderr

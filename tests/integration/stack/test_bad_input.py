@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from madoguchi.paths import PROJECT_ROOT, Paths
 from madoguchi.stack.asterisk import StackError
 from madoguchi.stack.runner import Stack
+from tests.integration.madoguchi_command import run_madoguchi
 
 
 def _paths_with(var: Path, rootfs: Path, base: Paths) -> Paths:
@@ -30,14 +30,7 @@ def test_up_with_ports_taken_fails_in_one_line_and_starts_nothing(stack: Stack) 
     var = Path(tempfile.mkdtemp(prefix="madoguchi-second-"))
     var.chmod(0o755)
     env = dict(os.environ, MADOGUCHI_VAR=str(var), MADOGUCHI_PG_PORT="5499")
-    result = subprocess.run(
-        [sys.executable, "-m", "madoguchi", "--config", str(stack.paths.config), "up"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=PROJECT_ROOT,
-    )
+    result = run_madoguchi("--config", str(stack.paths.config), "up", env=env, timeout=120)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

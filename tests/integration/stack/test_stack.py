@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.ports import free_udp_port
 from madoguchi.stack import asterisk, probes
 from madoguchi.stack.runner import Stack
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -11,9 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from cti_memory_ports import FakeClock, MemoryFloor, authenticator
+from cti_memory_ports import FakeClock, MemoryFloor, memory_app
 
-from cti.app import build_app
 from cti.hub import Hub
 from cti.server import runner_options
 
@@ -62,15 +60,7 @@ async def make_cti() -> AsyncIterator[MakeCti]:
         clock = FakeClock()
         hub = Hub(clock=clock, **hub_args)
         floor = MemoryFloor(hub, clock)
-        app = build_app(
-            authenticator=authenticator(),
-            commands=floor,
-            state=floor,
-            crm=floor,
-            hub=hub,
-            clock=clock,
-            token_ttl=TTL,
-        )
+        app = memory_app(floor, clock=clock, token_ttl=TTL)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server(**runner_options())  # the production access log
         client = TestClient(server)
@@ -110,10 +100,3 @@ async def receive_type(
         data = await receive(ws, deadline=deadline)
         if data["type"] == type_:
             return data
-
-
-async def wait_until(predicate: Callable[[], bool], deadline: float = 10.0) -> None:
-    """Poll `predicate` until true; fails after `deadline` seconds."""
-    async with asyncio.timeout(deadline):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by the server under test
-            await asyncio.sleep(0.01)

@@ -11,6 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
+from cti.app import build_app
 from cti.auth import Credential, StaticAuthenticator
 from cti.commands import (
     AgentCommand,
@@ -272,3 +275,16 @@ class MemoryFloor:
 
     async def recent_calls(self, agent_id: str, limit: int) -> Sequence[Mapping[str, Any]]:
         return self.history.get(agent_id, [])[:limit]
+
+
+def memory_app(floor: MemoryFloor, **options: Any) -> web.Application:
+    """The real CTI app on the memory floor (commands, state and CRM) and the floor's hub,
+    with the demo's agent and supervisor logins; `options` go to build_app."""
+    return build_app(
+        authenticator=authenticator(),
+        commands=floor,
+        state=floor,
+        crm=floor,
+        hub=floor.hub,
+        **options,
+    )

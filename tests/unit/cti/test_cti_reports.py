@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from cti_memory_ports import FakeClock, MemoryFloor, authenticator
+from cti_memory_ports import FakeClock, MemoryFloor, memory_app
 
-from cti.app import build_app
 from cti.hub import Hub
 from cti.ports import JsonObject, ReportUnavailable
 
@@ -44,15 +43,7 @@ class MemoryReports:
 async def _client(reports: MemoryReports | None, clock: FakeClock) -> TestClient[Any, Any]:
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(
-        authenticator=authenticator(),
-        commands=floor,
-        state=floor,
-        crm=floor,
-        hub=hub,
-        clock=clock,
-        reports=reports,
-    )
+    app = memory_app(floor, clock=clock, reports=reports)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     return client

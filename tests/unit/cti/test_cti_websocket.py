@@ -10,12 +10,12 @@ import socket
 
 import aiohttp
 import pytest
-from cti_harness import Cti, MakeCti, receive, receive_type, wait_until
-from cti_memory_ports import FakeClock, MemoryFloor, authenticator
+from cti_harness import Cti, MakeCti, receive, receive_type
+from cti_memory_ports import FakeClock, MemoryFloor, memory_app
 
-from cti.app import build_app
 from cti.hub import CLOSE_SLOW_CONSUMER, Hub
 from cti.server import start_cti
+from tests.polling import wait_until
 
 
 async def test_snapshot_first_then_deltas_numbered_by_one(cti: Cti) -> None:
@@ -185,7 +185,9 @@ async def test_slow_consumer_is_cut_off_while_others_keep_receiving(make_cti: Ma
     slow = await _raw_ws_that_never_reads(cti.client.server.port or 0, slow_token)
     fast = await cti.ws(await cti.login("1001"))
     await receive(fast)
-    await wait_until(lambda: cti.hub.connection_count == 2)
+    await wait_until(
+        "two connections", lambda: cti.hub.connection_count, 10, until=lambda n: n == 2
+    )
     big = "x" * 65536
     received_seqs: list[int] = []
     try:
@@ -200,7 +202,9 @@ async def test_slow_consumer_is_cut_off_while_others_keep_receiving(make_cti: Ma
         assert received_seqs == list(range(1, len(received_seqs) + 1))
         cti.hub.publish_to_agent("1001", "notice", {"after": True})
         assert (await receive(fast))["payload"] == {"after": True}
-        await wait_until(lambda: cti.hub.connection_count == 1)
+        await wait_until(
+            "one connection", lambda: cti.hub.connection_count, 10, until=lambda n: n == 1
+        )
     finally:
         slow.close()
         await fast.close()
@@ -341,16 +345,14 @@ async def test_snapshot_failure_closes_with_internal_error(cti: Cti) -> None:
     ws = await cti.ws(await cti.login("1001"))
     msg = await ws.receive(timeout=5)
     assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1011
-    await wait_until(lambda: cti.hub.connection_count == 0)
+    await wait_until("no connection", lambda: cti.hub.connection_count, 10, until=lambda n: n == 0)
 
 
 async def test_shutdown_closes_desktops_with_1001() -> None:
     clock = FakeClock()
     hub = Hub(clock=clock)
     floor = MemoryFloor(hub, clock)
-    app = build_app(
-        authenticator=authenticator(), commands=floor, state=floor, crm=floor, hub=hub, clock=clock
-    )
+    app = memory_app(floor, clock=clock)
     runner = await start_cti(app, "127.0.0.1", 0)
     host, port = runner.addresses[0][:2]
     async with aiohttp.ClientSession() as session:

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, agent_scenario, caller_scenario
+from bench.harness.agent import agent_scenario
+from bench.harness.caller import CallerScript, Dtmf, Pause, caller_scenario
 
 
 def _invite(xml: str) -> str:
@@ -62,7 +63,7 @@ def test_unknown_digit_is_refused() -> None:
 def test_each_key_press_gets_newer_rtp_numbers(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import struct
 
-    from madoguchi.harness.sipp import dtmf_pcaps
+    from bench.harness.dtmf import dtmf_pcaps
 
     def first_seq_ts(path) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         raw = path.read_bytes()

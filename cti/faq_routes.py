@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from cti.rate_limit import RateLimit
 from selfservice.faq.model import LANGS, FaqReply, Lang
@@ -72,7 +72,7 @@ async def _checked_body(request: web.Request) -> dict[str, Any] | web.Response:
     faq = request.app[FAQ]
     wait = faq.limit.retry_after(request.remote or "?")
     if wait > 0:
-        retry = {hdrs.RETRY_AFTER: str(math.ceil(wait))}
+        retry = {"Retry-After": str(math.ceil(wait))}
         return _error(429, "rate_limited", "too many questions; try again shortly", retry)
     if (request.content_length or 0) > MAX_FAQ_BODY:
         return _error(413, "too_large", f"body over {MAX_FAQ_BODY} bytes")

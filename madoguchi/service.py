@@ -32,10 +32,12 @@ from acd.core.router import Router
 from acd.core.specs import OverflowTarget, SpecError
 from cti.app import build_app
 from cti.auth import StaticAuthenticator
+from cti.faq_routes import register_faq_routes
 from cti.hub import Hub
 from cti.ports import Principal, Role
 from cti.server import start_cti
 from db.crm import CrmRepository
+from db.faq import FaqTurnRepository
 from db.history import recent_calls
 from db.import_customers import CustomerImportError, seed_if_empty
 from db.migrate import migrate
@@ -64,6 +66,8 @@ from madoguchi.wiring.cti_ports import (
 )
 from madoguchi.wiring.feed import AcdFeed
 from madoguchi.wiring.reports import DbReportSource
+from selfservice.faq.loader import FAQ_DIR
+from selfservice.faq.reloadable import ReloadableFaqBot
 
 log = logging.getLogger("madoguchi.service")
 
@@ -92,6 +96,7 @@ class Service:
         self._reload_lock = asyncio.Lock()
         self._reload_seq = 0
         self._asterisk_pending: set[str] = set()  # files written but not yet reloaded
+        self.faq: ReloadableFaqBot | None = None  # config/faq is optional
         # Read by the CTI and the phone feature codes; reload() updates them in place.
         self._authenticator = _CurrentAuthenticator(authenticator(config))
         self._pins = {a.id: a.pin for a in config.agents.values()}
@@ -144,6 +149,9 @@ class Service:
             reports=DbReportSource(self.pool, lambda: self.config),
             sessions_file=self.paths.var / CTI_SESSIONS_FILE,
         )
+        if cfg.source_dir is not None and (cfg.source_dir / FAQ_DIR).is_dir():
+            self.faq = ReloadableFaqBot(cfg.source_dir / FAQ_DIR)
+            register_faq_routes(app, self.faq, turns=FaqTurnRepository(self.pool))
         self.feed = AcdFeed(
             self.hub,
             self.writer,
@@ -478,6 +486,8 @@ class Service:
         self.config = new
         self._apply_access(new)
         self.ivr.reload(flows, calendar)
+        if self.faq is not None:
+            self.faq.reload()  # config/faq was validated with the rest (service_config)
         lines = diff.summary()
         if restart:
             lines.append(f"not applied until a restart: {', '.join(restart)}")

@@ -9,7 +9,7 @@ complete base or raises ``ConfigError`` with every problem (file, key, reason).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from madoguchi.config.errors import ConfigError, ConfigProblem
 from selfservice.faq.model import BotTexts, FaqEntry, KnowledgeBase
 
+FAQ_DIR = "faq"  # inside the configuration directory
 BOT_FILE = "bot.toml"
 MAX_TEXT = 2000
 
@@ -70,16 +71,25 @@ class _BotFile(_Strict):
     handoff: _Handoff
 
 
-def _key(loc: Sequence[int | str]) -> str:
+def _key(loc: Sequence[int | str], data: Mapping[str, object]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    entries = data.get("entries")
+    if len(loc) > 1 and loc[0] == "entries" and isinstance(entries, list):
+        # Name the entry by its id too: "entries[6]" alone sends the admin counting tables.
+        index = loc[1]
+        entry = entries[index] if isinstance(index, int) and index < len(entries) else None
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            out = out.replace(f"entries[{index}]", f"entries[{index}] ({entry['id']})", 1)
     return out or "(file)"
 
 
-def translate(error: ValidationError, file: Path) -> list[ConfigProblem]:
+def translate(
+    error: ValidationError, file: Path, data: Mapping[str, object]
+) -> list[ConfigProblem]:
     """pydantic's errors as the project's problems: file, key path, reason."""
-    return [ConfigProblem(str(file), _key(e["loc"]), e["msg"]) for e in error.errors()]
+    return [ConfigProblem(str(file), _key(e["loc"], data), e["msg"]) for e in error.errors()]
 
 
 def _read(path: Path) -> tuple[dict[str, object] | None, list[ConfigProblem]]:
@@ -134,7 +144,7 @@ def collect(faq_dir: Path) -> tuple[KnowledgeBase | None, list[ConfigProblem]]:
                 continue
             category = _CategoryFile.model_validate(data)
         except ValidationError as exc:
-            problems += translate(exc, path)
+            problems += translate(exc, path, data)
             continue
         for i, entry in enumerate(_entries(category)):
             if entry.id in seen:

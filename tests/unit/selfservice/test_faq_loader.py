@@ -53,7 +53,7 @@ def test_a_missing_answer_names_file_and_key(faq_dir: Path) -> None:
     base, problems = collect(faq_dir)
     assert base is None
     assert [(Path(p.file).name, p.key) for p in problems] == [
-        ("tests.toml", "entries[0].answer.en")
+        ("tests.toml", "entries[0] (one).answer.en")
     ]
     assert "required" in problems[0].reason.lower()
 
@@ -63,7 +63,8 @@ def test_unknown_keys_empty_questions_and_bad_ids_are_all_reported(faq_dir: Path
     (faq_dir / "tests.toml").write_text(text + 'colour = "red"\n', "utf-8")
     _, problems = collect(faq_dir)
     keys = {p.key for p in problems}
-    assert {"entries[0].id", "entries[0].questions.en", "entries[0].colour"} <= keys
+    assert {"entries[0] (One!).id", "entries[0] (One!).questions.en"} <= keys
+    assert "entries[0] (One!).colour" in keys
 
 
 def test_a_duplicate_id_across_files_names_both_files(faq_dir: Path) -> None:

@@ -25,6 +25,7 @@ from madoguchi.stack.asterisk import cli as asterisk_cli
 from madoguchi.stack.runner import asterisk_files, read_pid
 from madoguchi.wiring.access import Access
 from madoguchi.wiring.live_config import LiveConfig
+from selfservice.faq.reloadable import ReloadableFaqBot
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,14 @@ class Reloader:
         self._access = access
         self._acd: AcdTarget | None = None
         self._ivr: IvrService | None = None
+        self._faq: ReloadableFaqBot | None = None
         self._lock = asyncio.Lock()
         self._seq = 0
         self._asterisk_pending: set[str] = set()  # files written but not yet reloaded
 
-    def attach(self, acd: AcdTarget, ivr: IvrService) -> None:
+    def attach(self, acd: AcdTarget, ivr: IvrService, faq: ReloadableFaqBot | None = None) -> None:
         """The service is up far enough to take a reload."""
-        self._acd, self._ivr = acd, ivr
+        self._acd, self._ivr, self._faq = acd, ivr, faq
 
     async def reload(self) -> bool:
         """Validate config/ anew; apply it as a diff, or change nothing and say why."""
@@ -110,6 +112,8 @@ class Reloader:
         self._live.current = new
         self._access.apply(new)
         ivr.reload(flows, calendar)
+        if self._faq is not None:
+            self._faq.reload()  # config/faq was validated with the rest (service_config)
         lines = diff.summary()
         if restart:
             lines.append(f"not applied until a restart: {', '.join(restart)}")

@@ -26,8 +26,10 @@ from acd.ami.runtime import AcdRuntime
 from acd.core.router import Router
 from cti.app import build_app
 from cti.hub import Hub
+from cti.routes.faq import register_faq_routes
 from cti.server import start_cti
 from db.crm import CrmRepository
+from db.faq import FaqTurnRepository
 from db.history import recent_calls
 from db.pool import create_pool
 from db.writer import DurableWriter
@@ -50,6 +52,8 @@ from madoguchi.wiring.ivr_records import IvrRecords
 from madoguchi.wiring.live_config import LiveConfig
 from madoguchi.wiring.record_ledger import CallLedger
 from madoguchi.wiring.reports import DbReportSource
+from selfservice.faq.loader import FAQ_DIR
+from selfservice.faq.reloadable import ReloadableFaqBot
 
 log = logging.getLogger("madoguchi.service")
 
@@ -121,6 +125,10 @@ class Service:
             reports=DbReportSource(self.pool, self.live.get),
             sessions_file=self.paths.var / CTI_SESSIONS_FILE,
         )
+        faq: ReloadableFaqBot | None = None  # config/faq is optional
+        if cfg.source_dir is not None and (cfg.source_dir / FAQ_DIR).is_dir():
+            faq = ReloadableFaqBot(cfg.source_dir / FAQ_DIR)
+            register_faq_routes(app, faq, turns=FaqTurnRepository(self.pool))
         queue_stats = QueueStatsPublisher(self.router, self.hub, self.clock)
         self.feed = AcdFeed(
             self.hub,
@@ -153,7 +161,7 @@ class Service:
         self.agi_server = await start_fastagi_server(
             self.agi_app, s.fastagi.host, s.fastagi.port, s.fastagi.allowed_peers
         )
-        self.reloader.attach(self.runtime, self.ivr)
+        self.reloader.attach(self.runtime, self.ivr, faq)
         await self.runtime.start()
         self.spawn(queue_stats.run())
         self.spawn(upkeep.purge_daily())

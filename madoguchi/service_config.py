@@ -15,6 +15,8 @@ from ivr.flow import Flow
 from ivr.loader import load_flows
 from madoguchi.config import Config, ConfigError, ConfigProblem, ExtraCheck, load_config
 from madoguchi.paths import Paths
+from selfservice.faq.loader import FAQ_DIR
+from selfservice.faq.loader import collect as collect_faq
 
 
 def _check_flows(config: Config, config_dir: Path) -> Iterable[ConfigProblem]:
@@ -29,8 +31,13 @@ def _check_flows(config: Config, config_dir: Path) -> Iterable[ConfigProblem]:
     return ()
 
 
+def _check_faq(_config: Config, config_dir: Path) -> Iterable[ConfigProblem]:
+    faq_dir = config_dir / FAQ_DIR
+    return collect_faq(faq_dir)[1] if faq_dir.is_dir() else ()
+
+
 def extra_checks() -> list[ExtraCheck]:
-    return [_check_flows]
+    return [_check_flows, _check_faq]
 
 
 def load_service_config(config_dir: Path) -> Config:

@@ -1,0 +1,1 @@
+"""Self-service for customers: the FAQ bot (CSAT surveys come later)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ivr.loader import load_flows
 from madoguchi.config import Config, ConfigError, ConfigProblem, ExtraCheck, load_config
+from madoguchi.config.campaigns_file import check_campaigns
 from madoguchi.paths import Paths
 
 
@@ -24,7 +25,7 @@ def _check_flows(config: Config, config_dir: Path) -> Iterable[ConfigProblem]:
 
 
 def extra_checks() -> list[ExtraCheck]:
-    return [_check_flows]
+    return [_check_flows, check_campaigns]
 
 
 def load_service_config(config_dir: Path) -> Config:

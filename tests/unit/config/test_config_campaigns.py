@@ -139,3 +139,16 @@ def test_the_demo_campaign_is_valid_and_paused() -> None:
     campaigns, found = load_campaigns(config, ROOT / "config", {})
     assert found == []
     assert campaigns and all(c.paused for c in campaigns.values())
+
+
+def test_every_key_is_documented() -> None:
+    import dataclasses
+
+    from madoguchi.config.campaigns_file import CampaignConfig
+
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = doc.split("## campaigns.toml", 1)[1].split("\n## ", 1)[0]
+    keys = [f.name for f in dataclasses.fields(CampaignConfig) if f.name != "name"]
+    tables = ("retry", "no_agent_message")  # documented by their [campaign.<name>.x] header
+    missing = [k for k in keys if f"`{k}`" not in section and f".{k}]`" not in section]
+    assert missing == [] and all(t in keys for t in tables)

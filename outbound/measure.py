@@ -44,7 +44,7 @@ class Measurements:
 
 
 class _Mean:
-    """An exponentially weighted mean; exact while fewer samples than the memory are in."""
+    """An exponentially weighted mean (near the plain mean while few samples are in)."""
 
     __slots__ = ("_keep", "_total", "_weight")
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from madoguchi import outbound_cli
 from madoguchi.config import ConfigError, main_check
 from madoguchi.paths import Paths, default_paths
 
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = rp.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", type=Path, default=None, metavar="FILE")
+    outbound_cli.add_parsers(sub)
     return parser
 
 
@@ -260,4 +262,6 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_config_check(paths, args.dir)
         case "report":
             return cmd_report(paths, args)
+        case "campaign" | "dnc":
+            return outbound_cli.run(paths, args)
     return _fail(f"unknown command {args.command}")

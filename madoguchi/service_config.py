@@ -14,6 +14,7 @@ from ivr.clock import clock_starting_at
 from ivr.flow import Flow
 from ivr.loader import load_flows
 from madoguchi.config import Config, ConfigError, ConfigProblem, ExtraCheck, load_config
+from madoguchi.config.campaigns_file import check_campaigns
 from madoguchi.paths import Paths
 from selfservice.faq.loader import FAQ_DIR
 from selfservice.faq.loader import collect as collect_faq
@@ -37,7 +38,7 @@ def _check_faq(_config: Config, config_dir: Path) -> Iterable[ConfigProblem]:
 
 
 def extra_checks() -> list[ExtraCheck]:
-    return [_check_flows, _check_faq]
+    return [_check_flows, _check_faq, check_campaigns]
 
 
 def load_service_config(config_dir: Path) -> Config:

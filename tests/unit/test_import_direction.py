@@ -42,6 +42,7 @@ def module_file(module: str) -> Path:
     [
         ("ivr", ("madoguchi", "acd", "cti", "db")),
         ("configfile", ("madoguchi", "ivr", "acd", "cti", "db")),
+        ("outbound", ("madoguchi", "ivr", "acd", "cti", "db", "configfile")),
     ],
 )
 def test_package_does_not_import_upwards(package: str, forbidden: tuple[str, ...]) -> None:

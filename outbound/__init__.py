@@ -1,0 +1,1 @@
+"""Outbound campaigns: pacing of dialled lines, abandon windows, contact lists (pure parts)."""

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import csv
 import io
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,10 +158,11 @@ async def seed_if_empty(pool_or_conn: Any, path: Path) -> ImportResult | None:
 
 
 def default_dsn() -> str:
-    # The stack's own cluster (or DATABASE_URL): only this command line asks the stack.
-    from madoguchi.stack.database import configured_dsn
-
-    return configured_dsn(Path("var"))
+    """DATABASE_URL; the stack's own cluster is `madoguchi crm import`'s (db speaks SQL only)."""
+    dsn = os.environ.get("DATABASE_URL", "")
+    if not dsn:
+        raise RuntimeError("no database: give --dsn or DATABASE_URL, or use `madoguchi crm import`")
+    return dsn
 
 
 async def _main_async(path: Path, dsn: str) -> ImportResult:
@@ -180,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dsn",
         default=None,
-        help="PostgreSQL DSN (default: DATABASE_URL or the local cluster in var/pg)",
+        help="PostgreSQL DSN (default: DATABASE_URL)",
     )
     args = parser.parse_args(argv)
     try:

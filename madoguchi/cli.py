@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from madoguchi import outbound_cli
+from madoguchi import crm_cli, outbound_cli
 from madoguchi.config import ConfigError, main_check
 from madoguchi.paths import Paths, default_paths
 
@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", type=Path, default=None, metavar="FILE")
     outbound_cli.add_parsers(sub)
+    crm_cli.add_parsers(sub)
     return parser
 
 
@@ -264,4 +265,6 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(paths, args)
         case "campaign" | "dnc":
             return outbound_cli.run(paths, args)
+        case "crm":
+            return crm_cli.run(paths, args)
     return _fail(f"unknown command {args.command}")

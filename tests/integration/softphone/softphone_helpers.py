@@ -15,8 +15,14 @@ from madoguchi.stack.runner import Stack
 AGENT = "1003"
 
 
+def asterisk_pid(stack: Stack) -> int:
+    pid = stack.asterisk_pid()
+    assert pid is not None, "Asterisk is not running"
+    return pid
+
+
 def active_channels(stack: Stack) -> int:
-    out = cli(stack.paths, stack.asterisk_pid(), "core show channels count")
+    out = cli(stack.paths, asterisk_pid(stack), "core show channels count")
     found = re.search(r"(\d+) active channel", out)
     assert found, f"unexpected 'core show channels count' output: {out!r}"
     return int(found.group(1))
@@ -33,7 +39,7 @@ async def wait_idle(stack: Stack, limit: float = 15) -> None:
 
 async def hang_up_everything(stack: Stack) -> str:
     """Hang up whatever is left (tests share the stack); returns what was left."""
-    pid = stack.asterisk_pid()
+    pid = asterisk_pid(stack)
     left = await asyncio.to_thread(cli, stack.paths, pid, "core show channels concise")
     await asyncio.to_thread(cli, stack.paths, pid, "channel request hangup all")
     await wait_idle(stack, 10)

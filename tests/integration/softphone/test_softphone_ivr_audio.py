@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from baresip_phone import Baresip
-from softphone_helpers import AGENT, get_json, make_ready, wait_crm_seeded, wait_for
+from e2e.conftest import wait_for
+from softphone_helpers import AGENT, get_json, make_ready, wait_crm_seeded
 from tones import RATE, tone_seconds
 
 from madoguchi.stack.runner import Stack

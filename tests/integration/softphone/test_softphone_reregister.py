@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from baresip_phone import Baresip
-from softphone_helpers import AGENT, hang_up_everything, make_ready, wait_idle
+from softphone_helpers import AGENT, asterisk_pid, hang_up_everything, make_ready, wait_idle
 
 from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
 from madoguchi.stack.asterisk import cli
@@ -45,7 +45,7 @@ async def _round(
             await asyncio.to_thread(phone.wait_event, "CALL_INCOMING", mark, OFFER_LIMIT)
         except AssertionError:
             contacts = await asyncio.to_thread(
-                cli, stack.paths, stack.asterisk_pid(), f"pjsip show aor {AGENT}"
+                cli, stack.paths, asterisk_pid(stack), f"pjsip show aor {AGENT}"
             )
             return f"not offered within {OFFER_LIMIT:.0f} s; Asterisk's AOR:\n{contacts}"
         phone.command("accept")

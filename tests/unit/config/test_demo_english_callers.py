@@ -3,6 +3,7 @@ the support queue's relaxation lets any support agent take them after a while (i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from acd.core.commands import RingAgent
@@ -31,7 +32,7 @@ def _demo_router() -> tuple[Router, list[float]]:
     return Router(queue_specs(config).values(), agent_specs(config).values()), afters
 
 
-def _rings(commands: list[object]) -> list[str]:
+def _rings(commands: Sequence[object]) -> list[str]:
     return [c.agent_id for c in commands if isinstance(c, RingAgent)]
 
 

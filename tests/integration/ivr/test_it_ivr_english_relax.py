@@ -54,7 +54,7 @@ async def test_an_english_caller_reaches_a_support_agent_without_english_after_t
         await desktop.set_state("1003", "ready")
         await desktop.wait_message("agent.state", agent_id="1003", state="ready")
 
-        script = CallerScript("100", "0399003001", steps=ENGLISH_SUPPORT, hangup_after_ms=15_000)
+        script = CallerScript("100", "0399009901", steps=ENGLISH_SUPPORT, hangup_after_ms=15_000)
         caller = place_ivr_call(script, tmp_path / "caller")
         handed = await ami.wait_for_caller(script.caller_num)
         assert (handed.queue, handed.skills) == ("support", "lang_en>=1")

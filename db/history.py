@@ -7,6 +7,8 @@
 
 ``at`` is when the agent answered (epoch seconds), ``duration`` the talk time in seconds; keys
 whose value is unknown are left out (``disposition`` is always present, possibly None).
+``name`` is the CRM's name where the CRM knows the caller (the customer the IVR found, else the
+one owning the caller's number), otherwise the caller ID name: softphones often send none.
 """
 
 from __future__ import annotations
@@ -19,15 +21,24 @@ from db.sanitize import clean_field
 
 MAX_LIMIT: Final[int] = 200
 
+# The customer: the one the IVR identified (customer_id), else the owner of the caller's number
+# (the same choice as CrmRepository.find_by_phone), for calls that came in without the IVR.
 RECENT_CALLS = """
-SELECT call_id,
-       extract(epoch FROM coalesce(answered_at, offered_at, ended_at, created_at))::float8 AS at,
-       caller_number, caller_name, queue,
-       extract(epoch FROM ended_at - answered_at)::float8 AS duration,
-       outcome, disposition, notes
-FROM calls
-WHERE agent_id = $1
-ORDER BY coalesce(answered_at, offered_at, ended_at, created_at) DESC, call_id DESC
+SELECT c.call_id,
+       extract(epoch FROM coalesce(c.answered_at, c.offered_at, c.ended_at, c.created_at))::float8
+           AS at,
+       c.caller_number, coalesce(known.name, by_phone.name, c.caller_name) AS caller_name, c.queue,
+       extract(epoch FROM c.ended_at - c.answered_at)::float8 AS duration,
+       c.outcome, c.disposition, c.notes
+FROM calls c
+LEFT JOIN customers known ON known.id = c.customer_id
+LEFT JOIN LATERAL (
+    SELECT cu.name FROM customers cu JOIN customer_phones p ON p.customer_id = cu.id
+    WHERE c.customer_id IS NULL AND p.number = c.caller_number
+    ORDER BY cu.updated_at DESC, cu.id DESC LIMIT 1
+) by_phone ON true
+WHERE c.agent_id = $1
+ORDER BY coalesce(c.answered_at, c.offered_at, c.ended_at, c.created_at) DESC, c.call_id DESC
 LIMIT $2
 """
 

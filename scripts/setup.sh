@@ -11,7 +11,7 @@ die() { echo "setup: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (it installs Debian packages and runs Asterisk in a namespace); fix: run as root"
 
-PACKAGES=(debootstrap sip-tester postgresql espeak-ng sox chromium chromium-driver fonts-ipafont-gothic util-linux mount iproute2 procps ca-certificates)
+PACKAGES=(debootstrap sip-tester postgresql espeak-ng sox baresip chromium chromium-driver fonts-ipafont-gothic util-linux mount iproute2 procps ca-certificates)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

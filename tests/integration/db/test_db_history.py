@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from db.crm import CrmRepository
+from db.crm import CrmRepository, CustomerInput, upsert_customer
 from db.history import recent_calls
 from db.record_sql import apply_records
 from db.records import build_call_update
@@ -63,3 +63,47 @@ async def test_recent_calls_newest_first_with_optional_keys_left_out(pool: async
     }
     assert await recent_calls(pool, "1001' OR '1'='1", 10) == []
     assert len(await recent_calls(pool, "1001", 10_000)) == 4
+
+
+async def test_a_caller_the_crm_knows_shows_the_crm_name_not_the_empty_caller_id(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        await upsert_customer(
+            conn, CustomerInput("A-1002", "鈴木 花子", phones=("090-1111-2222",), tier="silver")
+        )
+        customer_id = await conn.fetchval(
+            "SELECT id FROM customers WHERE account_number = 'A-1002'"
+        )
+    calls = {
+        # through the IVR, which found her: a softphone that sends no display name
+        "ivr": {"caller_number": "09011112222", "caller_name": "", "customer_id": customer_id},
+        # through the IVR with a display name of the phone's own
+        "named": {"caller_number": "0399990000", "caller_name": "Mobile", "customer": customer_id},
+        # straight into a queue (no IVR, no customer_id): known by her number
+        "no_ivr": {"caller_number": "09011112222", "caller_name": ""},
+        # nobody the CRM knows: the caller ID name stays
+        "stranger": {"caller_number": "0311112222", "caller_name": "Someone"},
+    }
+    records = [
+        build_call_update(
+            call_id,
+            {
+                **fields,
+                "agent_id": "1003",
+                "queue": "support",
+                "answered": T0 + timedelta(minutes=i),
+            },
+        )[0]
+        for i, (call_id, fields) in enumerate(calls.items())
+    ]
+    async with pool.acquire() as conn:
+        await apply_records(conn, records)
+
+    names = {c["call_id"]: c.get("name") for c in await recent_calls(pool, "1003", 10)}
+    assert names == {
+        "ivr": "鈴木 花子",
+        "named": "鈴木 花子",
+        "no_ivr": "鈴木 花子",
+        "stranger": "Someone",
+    }

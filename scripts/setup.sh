@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make setup: installs what is missing, and nothing else (fast when all is there).
-#   1. Debian packages (SIPp, PostgreSQL, debootstrap, espeak-ng/sox, Chromium)
+#   1. Debian packages (SIPp, PostgreSQL, debootstrap, espeak-ng/sox, baresip, Chromium)
 #   2. the Python virtualenv .venv with the project and its dev tools
 #   3. the cached Asterisk root filesystem (Debian sid, see scripts/build-rootfs.sh)
 set -euo pipefail

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from db.cluster import LocalCluster
 
 from db import campaign_contacts, dnc
 from madoguchi.cli import main
+from madoguchi.stack.postgres import LocalCluster
 from outbound.contacts import parse_contacts
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,9 @@ from typing import Any
 from ivr_it_helpers import AmiWatch, place_ivr_call, wait_no_channels
 from reload.conftest import demo_config_restored, sighup_and_wait  # noqa: F401  (fixture)
 
-from madoguchi.harness.sipp import CallerScript, Dtmf, Pause, SippAgent, free_udp_port
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, Dtmf, Pause
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.runner import Stack
 
 RELAX_AFTER = 4  # seconds, in the test's config copy

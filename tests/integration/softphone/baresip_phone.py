@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from madoguchi.harness.sipp import default_server
+from bench.harness.sipp_process import default_server
 
 BARESIP = "baresip"
 MODULES = Path("/usr/lib/baresip/modules")

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from baresip_phone import Baresip
-from e2e.conftest import db, desktop_for  # noqa: F401  (fixtures)
+from e2e.conftest import desktop_for  # noqa: F401  (a fixture)
 from softphone_helpers import AGENT, hang_up_everything, wait_idle
 from tones import make_tone
 

@@ -7,10 +7,11 @@ import asyncio
 import re
 from typing import Any
 
-from e2e.conftest import Desktop, wait_for
+from e2e.conftest import Desktop
 
 from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 AGENT = "1003"
 

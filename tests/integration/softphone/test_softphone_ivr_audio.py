@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from baresip_phone import Baresip
-from e2e.conftest import wait_for
 from softphone_helpers import AGENT, get_json, make_ready, wait_crm_seeded
 from tones import RATE, tone_seconds
 
 from madoguchi.stack.runner import Stack
+from tests.polling import wait_for
 
 CALLER = "09011112222"
 CUSTOMER = "鈴木 花子"

@@ -16,7 +16,9 @@ from typing import Any
 from baresip_phone import Baresip
 from softphone_helpers import AGENT, asterisk_pid, hang_up_everything, make_ready, wait_idle
 
-from madoguchi.harness.sipp import CallerScript, SippAgent, free_udp_port, place_calls
+from bench.harness.agent import SippAgent
+from bench.harness.caller import CallerScript, place_calls
+from bench.harness.ports import free_udp_port
 from madoguchi.stack.asterisk import cli
 from madoguchi.stack.runner import Stack
 

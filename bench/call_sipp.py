@@ -31,7 +31,7 @@ from bench.harness.sip_messages import (
     invite,
     send,
 )
-from bench.harness.sipp_process import SippProcess, run_sipp
+from bench.harness.sipp_process import SippProcess, rate_args, run_sipp
 
 CALLER_IP = "127.0.0.2"  # the `bench` endpoint in asterisk/etc/pjsip.conf
 AGENT_IP = "127.0.0.1"
@@ -225,12 +225,7 @@ def start_callers(
 ) -> SippRun:
     """`count` callers at `rate` calls/s; no concurrency cap, so the offered rate is the rate."""
     args = [
-        "-m",
-        str(count),
-        "-r",
-        str(rate),
-        "-rp",
-        "1000",
+        *rate_args(count, rate),
         "-l",
         "10000",
         "-p",

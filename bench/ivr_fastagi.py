@@ -47,7 +47,7 @@ from ivr.agi_codec import AgiReply
 from ivr.caller import CallInfo
 from ivr.config_dir import DEFAULT_CONFIG_DIR, load_ivr_config
 from ivr.crm import InMemoryCrm
-from ivr.fastagi import register_flows, start_fastagi_server
+from ivr.fastagi import IvrService, start_fastagi_server
 from ivr.outcome import IvrOutcome, IvrResult
 
 # --real drives SIPp callers from bench.harness, which is not installed: the project root
@@ -119,7 +119,7 @@ async def measure(args: argparse.Namespace) -> list[dict[str, float]]:
     flows, calendar = load_ivr_config()
     crm = InMemoryCrm.from_csv(DEFAULT_CONFIG_DIR / "crm_seed.csv")
     app = Application()
-    register_flows(app, flows, crm=crm, calendar=calendar, clock=lambda: datetime.now(UTC))
+    IvrService(flows, crm=crm, calendar=calendar, clock=lambda: datetime.now(UTC), app=app)
     server = await start_fastagi_server(app, "127.0.0.1", 0, ["127.0.0.1"])
     port = server.sockets[0].getsockname()[1]
     results = [await run(args.calls, c, port) for c in args.concurrency]
@@ -246,9 +246,9 @@ async def _real_step(
 
     timings = AgiTimings()
     app = Application()
-    register_flows(
-        app, flows, crm=crm, calendar=calendar, clock=lambda: datetime.now(UTC),
-        on_outcome=on_outcome,
+    IvrService(
+        flows, crm=crm, calendar=calendar, clock=lambda: datetime.now(UTC),
+        on_outcome=on_outcome, app=app,
     )  # fmt: skip
     server = await start_fastagi_server(app, "127.0.0.1", agi_port, ["127.0.0.1"])
     with timings.installed():

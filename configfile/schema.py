@@ -37,23 +37,23 @@ def problem(reason: str) -> PydanticCustomError:
     return PydanticCustomError(PROBLEM, "{reason}", {"reason": reason})
 
 
+# TOML's names for the Python types tomllib returns; bool before int (a bool is an int).
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "a table"),
+    (date, "a date"),
+)
+
+
 def describe_type(value: object) -> str:
     """How a TOML value's type is named in a reason ("a string", "an array", ...)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, date):
-        return "a date"
-    return type(value).__name__
+    return next(
+        (name for kind, name in _TYPE_NAMES if isinstance(value, kind)), type(value).__name__
+    )
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -8,7 +8,7 @@ ACD (and from there AMI) unvalidated.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -132,21 +132,11 @@ AgentCommand = (
     | Disposition
 )
 
-COMMAND_NAMES: tuple[str, ...] = (
-    "ready",
-    "pause",
-    "logout",
-    "hangup",
-    "hold",
-    "unhold",
-    "transfer",
-    "transfer_complete",
-    "transfer_cancel",
-    "dial",
-    "wrapup_done",
-    "wrapup_extend",
-    "disposition",
-)
+# Commands that carry nothing, and commands that carry only the call they act on.
+_BARE: Mapping[str, Callable[[], AgentCommand]] = {c.name: c for c in (Ready, Logout, WrapupDone)}
+_ON_CALL: Mapping[str, Callable[[str], AgentCommand]] = {
+    c.name: c for c in (Hangup, Hold, Unhold, TransferComplete, TransferCancel)
+}
 
 
 def _text(args: Mapping[str, Any], key: str) -> str:
@@ -181,9 +171,11 @@ def parse_command(
 ) -> AgentCommand:
     """Turn a JSON command (`cmd` plus its arguments) into a typed, validated command.
     Empty `pause_reasons` / `disposition_codes` accept any non-empty reason / code."""
+    if cmd in _BARE:
+        return _BARE[cmd]()
+    if cmd in _ON_CALL:
+        return _ON_CALL[cmd](_call_id(args))
     match cmd:
-        case "ready":
-            return Ready()
         case "pause":
             reason = _text(args, "reason")
             if pause_reasons and reason not in pause_reasons:
@@ -191,27 +183,13 @@ def parse_command(
             if len(reason) > 64:
                 raise CommandError("reason", "too long")
             return Pause(reason)
-        case "logout":
-            return Logout()
-        case "hangup":
-            return Hangup(_call_id(args))
-        case "hold":
-            return Hold(_call_id(args))
-        case "unhold":
-            return Unhold(_call_id(args))
         case "transfer":
             mode = args.get("mode", "blind")
             if mode not in ("blind", "attended"):
                 raise CommandError("mode", "must be blind or attended")
             return Transfer(_call_id(args), mode, _number(args, "target", allow_queue=True))
-        case "transfer_complete":
-            return TransferComplete(_call_id(args))
-        case "transfer_cancel":
-            return TransferCancel(_call_id(args))
         case "dial":
             return Dial(_number(args, "number", allow_queue=False))
-        case "wrapup_done":
-            return WrapupDone()
         case "wrapup_extend":
             seconds = args.get("seconds", 30)
             if (

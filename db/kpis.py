@@ -220,51 +220,28 @@ async def kpi_rows(
     and the total (key ``*``) for each interval. ``as_of`` closes open agent states (default now).
     """
     step = _check_range(start, end, interval)
+    base = (start, end, step, tz, as_of or datetime.now(start.tzinfo))
+    states = (list(BUSY_STATES), list(AVAILABLE_STATES), list(NOT_READY_STATES))
     async with conn.transaction(readonly=True):
         # JIT compilation costs far more than these small aggregate queries ever save.
         await conn.execute("SET LOCAL jit = off")
-        return await _kpi_rows(
-            conn,
-            start,
-            end,
-            step,
-            tz=tz,
-            service_levels=service_levels,
-            default_service_level=default_service_level,
-            short_abandon=short_abandon,
-            queues=queues,
-            agents=agents,
-            as_of=as_of,
+        queue_records = await conn.fetch(
+            QUEUE_SQL,
+            *base,
+            json.dumps(dict(service_levels or {})),
+            float(default_service_level),
+            float(short_abandon),
+            list(queues),
         )
+        agent_records = await conn.fetch(AGENT_SQL, *base, list(agents), *states)
+        total_records = await conn.fetch(TOTAL_STATES_SQL, *base, [], *states)
+    return _rows(queue_records, agent_records, {r["start"]: r for r in total_records})
 
 
-async def _kpi_rows(
-    conn: asyncpg.Connection,
-    start: datetime,
-    end: datetime,
-    step: timedelta,
-    *,
-    tz: str,
-    service_levels: Mapping[str, float] | None,
-    default_service_level: float,
-    short_abandon: float,
-    queues: Sequence[str],
-    agents: Sequence[str],
-    as_of: datetime | None,
+def _rows(
+    queue_records: list[Any], agent_records: list[Any], total_states: Mapping[Any, Any]
 ) -> list[KpiRow]:
-    as_of_value = as_of or datetime.now(start.tzinfo)
-    base = (start, end, step, tz, as_of_value)
-    queue_records = await conn.fetch(
-        QUEUE_SQL,
-        *base,
-        json.dumps(dict(service_levels or {})),
-        float(default_service_level),
-        float(short_abandon),
-        list(queues),
-    )
-    states = (list(BUSY_STATES), list(AVAILABLE_STATES), list(NOT_READY_STATES))
-    agent_records = await conn.fetch(AGENT_SQL, *base, list(agents), *states)
-    total_states = {r["start"]: r for r in await conn.fetch(TOTAL_STATES_SQL, *base, [], *states)}
+    """The fetched records as KPI rows: queues, then agents, then totals, each by key and time."""
     rows: list[KpiRow] = []
     for r in queue_records:
         raw = _raw(r)

@@ -206,17 +206,23 @@ def build_event(
     )
 
 
-def build_agent_state(
-    agent_id: object, state: object, reason: object, start: object, end: object
-) -> AgentStateInterval:
-    """Validate an agent state interval; raises RecordError if agent, state or start is bad."""
+def _interval(what: str, start: object, end: object) -> tuple[datetime, datetime | None]:
+    """A start and an optional end as timestamps; raises RecordError naming `what`."""
     try:
         started = to_timestamp(start)
         ended = None if end is None else to_timestamp(end)
     except (ValueError, OverflowError) as exc:
-        raise RecordError(f"agent state time: {exc}") from exc
+        raise RecordError(f"{what}: {exc}") from exc
     if ended is not None and ended < started:
         ended = started  # clock skew between sources must not make the interval unstorable
+    return started, ended
+
+
+def build_agent_state(
+    agent_id: object, state: object, reason: object, start: object, end: object
+) -> AgentStateInterval:
+    """Validate an agent state interval; raises RecordError if agent, state or start is bad."""
+    started, ended = _interval("agent state time", start, end)
     return AgentStateInterval(
         agent_id=_required_id("agent_id", agent_id),
         state=_required_id("state", state),
@@ -235,13 +241,7 @@ def build_recording(
     size_bytes: object = None,
 ) -> RecordingMeta:
     """Validate recording metadata; raises RecordError if identity, path or start is bad."""
-    try:
-        started = to_timestamp(started_at)
-        ended = None if ended_at is None else to_timestamp(ended_at)
-    except (ValueError, OverflowError) as exc:
-        raise RecordError(f"recording time: {exc}") from exc
-    if ended is not None and ended < started:
-        ended = started
+    started, ended = _interval("recording time", started_at, ended_at)
     size: int | None = None
     if size_bytes is not None:
         if isinstance(size_bytes, bool) or not isinstance(size_bytes, int) or size_bytes < 0:

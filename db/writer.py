@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,26 +101,22 @@ class DurableWriter:
         """Upsert the call row ``call_id``: given fields are set (later calls win), fields not
         given or None are left as stored. Field names: see ``db.records.CALL_COLUMNS`` (short
         aliases such as ``answered`` for ``answered_at`` are accepted)."""
-        try:
+
+        def build() -> Record:
             record, warnings = build_call_update(call_id, fields)
             for warning in warnings:
                 log.warning("writer: %s", warning)
-            self._enqueue(record)
-        except RecordError as exc:
-            log.error("writer: call record refused: %s", exc)
-        except Exception:
-            log.exception("writer: record_call failed")
+            return record
+
+        self._accept("call record", "record_call", build)
 
     def record_event(
         self, call_id: str, event_uid: str, ts: datetime | float, kind: str, data: Any = None
     ) -> None:
         """Append an event to the call's timeline; the same ``event_uid`` twice is stored once."""
-        try:
-            self._enqueue(build_event(call_id, event_uid, ts, kind, data))
-        except RecordError as exc:
-            log.error("writer: event refused: %s", exc)
-        except Exception:
-            log.exception("writer: record_event failed")
+        self._accept(
+            "event", "record_event", lambda: build_event(call_id, event_uid, ts, kind, data)
+        )
 
     def record_agent_state(
         self,
@@ -130,12 +127,11 @@ class DurableWriter:
         end: datetime | float | None = None,
     ) -> None:
         """Record (or close, by passing ``end`` for the same ``start``) an agent state interval."""
-        try:
-            self._enqueue(build_agent_state(agent, state, reason, start, end))
-        except RecordError as exc:
-            log.error("writer: agent state refused: %s", exc)
-        except Exception:
-            log.exception("writer: record_agent_state failed")
+        self._accept(
+            "agent state",
+            "record_agent_state",
+            lambda: build_agent_state(agent, state, reason, start, end),
+        )
 
     def record_recording(
         self,
@@ -147,14 +143,20 @@ class DurableWriter:
         size_bytes: int | None = None,
     ) -> None:
         """Store (or complete, by sending it again with ``ended_at``) a recording's metadata."""
+        self._accept(
+            "recording",
+            "record_recording",
+            lambda: build_recording(call_id, recording_id, path, started_at, ended_at, size_bytes),
+        )
+
+    def _accept(self, what: str, method: str, build: Callable[[], Record]) -> None:
+        # The call path's one rule: validate and queue, log what fails, never raise.
         try:
-            self._enqueue(
-                build_recording(call_id, recording_id, path, started_at, ended_at, size_bytes)
-            )
+            self._enqueue(build())
         except RecordError as exc:
-            log.error("writer: recording refused: %s", exc)
+            log.error("writer: %s refused: %s", what, exc)
         except Exception:
-            log.exception("writer: record_recording failed")
+            log.exception("writer: %s failed", method)
 
     def status(self) -> WriterStatus:
         return WriterStatus(

@@ -53,6 +53,15 @@ class CallState:
             self.path_truncated = True
         self.path.append(Step(self.node, kind, value))
 
+    def route(self, queue: str | None, priority: int | None, skills: str | None) -> None:
+        """Set what a Set node or the queue ending gives; None keeps what was set before."""
+        if queue is not None:
+            self.queue = queue
+        if priority is not None:
+            self.priority = priority
+        if skills is not None:
+            self.skills = skills
+
     def outcome(self, result: IvrResult) -> IvrOutcome:
         return IvrOutcome(
             flow=self.entry_flow,

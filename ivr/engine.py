@@ -305,12 +305,7 @@ class IvrEngine:
         return node.default
 
     async def _set(self, state: CallState, channel: Channel, node: SetValues) -> None:
-        if node.queue is not None:
-            state.queue = node.queue
-        if node.priority is not None:
-            state.priority = node.priority
-        if node.skills is not None:
-            state.skills = node.skills
+        state.route(node.queue, node.priority, node.skills)
         state.data.update(node.data)
         if node.language is not None and node.language != state.language:
             state.language = node.language
@@ -321,12 +316,7 @@ class IvrEngine:
     async def _finish(self, ending: Ending, state: CallState, channel: Channel) -> IvrOutcome:
         match ending:
             case ToQueue():
-                if ending.queue is not None:
-                    state.queue = ending.queue
-                if ending.priority is not None:
-                    state.priority = ending.priority
-                if ending.skills is not None:
-                    state.skills = ending.skills
+                state.route(ending.queue, ending.priority, ending.skills)
                 await self._play(state, channel, ending.prompts, interruptible=False)
                 outcome = state.outcome(IvrResult.QUEUE)
                 await _set_all(channel, outcome)

@@ -1,7 +1,7 @@
 """FastAGI transport: one panoramisk route per flow, and a guarded connection handler.
 
 The lead's composition root creates the panoramisk Application (so other routes such as
-`announce` can live beside the flows), calls register_flows(), and serves it with
+`announce` can live beside the flows), gives it to IvrService, and serves it with
 start_fastagi_server(), which refuses peers that are not allowed and reads the AGI
 environment with bounds and a deadline before dispatching to the route.
 """
@@ -77,8 +77,10 @@ class AgiConnection:
 class IvrService:
     """Runs flows for FastAGI requests. reload() affects new calls only.
 
-    Given the panoramisk `app`, reload() also adds a route for every flow that is new, so
-    a flow added to config/ivr/ is reachable without restarting the service."""
+    Given the panoramisk `app`, it adds one route per flow (`agi://host:port/<flow>`), and
+    reload() adds a route for every flow that is new, so a flow added to config/ivr/ is
+    reachable without restarting the service. Routes are `async def`: panoramisk 1.4 wraps
+    sync ones with the removed asyncio.coroutine."""
 
     def __init__(
         self,
@@ -103,6 +105,8 @@ class IvrService:
         self.custom_sounds_dir = custom_sounds_dir
         self.max_call_seconds = max_call_seconds
         self.engine = IvrEngine(flows, crm=crm, calendar=calendar, clock=clock, limits=limits)
+        if app is not None:
+            self.add_routes(app)
 
     def reload(self, flows: Mapping[str, Flow], calendar: Calendar) -> None:
         """Swap in validated flows; calls already in the IVR finish on the old ones."""
@@ -147,35 +151,6 @@ class IvrService:
             except Exception:
                 log.exception("on_outcome failed for IVR call %s", call.unique_id)
         return outcome
-
-
-def register_flows(
-    app: Application,
-    flows: Mapping[str, Flow],
-    *,
-    crm: Crm,
-    calendar: Calendar,
-    clock: Callable[[], datetime],
-    on_outcome: OnOutcome | None = None,
-    on_start: OnStart | None = None,
-    custom_sounds_dir: str = DEFAULT_CUSTOM_SOUNDS_DIR,
-    limits: Limits = DEFAULT_LIMITS,
-) -> IvrService:
-    """Add one route per flow (`agi://host:port/<flow>`) to `app`; returns the service
-    (keep it to reload flows). Routes are `async def`: panoramisk 1.4 wraps sync ones with
-    the removed asyncio.coroutine."""
-    service = IvrService(
-        flows,
-        crm=crm,
-        calendar=calendar,
-        clock=clock,
-        on_outcome=on_outcome,
-        on_start=on_start,
-        custom_sounds_dir=custom_sounds_dir,
-        limits=limits,
-    )
-    service.add_routes(app)
-    return service
 
 
 def _route(service: IvrService, flow_name: str) -> Callable[[Request], Awaitable[None]]:

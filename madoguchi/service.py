@@ -33,7 +33,7 @@ from db.faq import FaqTurnRepository
 from db.history import recent_calls
 from db.pool import create_pool
 from db.writer import DurableWriter
-from ivr.fastagi import register_flows, start_fastagi_server
+from ivr.fastagi import IvrService, start_fastagi_server
 from madoguchi.config import Config
 from madoguchi.config.acd import agent_specs, queue_specs
 from madoguchi.paths import Paths
@@ -147,14 +147,14 @@ class Service:
 
         self.agi_app = Application()
         flows, calendar = load_ivr(cfg)
-        self.ivr = register_flows(
-            self.agi_app,
+        self.ivr = IvrService(
             flows,
             crm=self.crm,
             calendar=calendar,
             clock=self.ivr_clock,
             on_outcome=ivr_records.on_outcome,
             on_start=ivr_records.on_start,
+            app=self.agi_app,
         )
         register_acd_routes(self.agi_app, self.runtime, self.access.pins)
         self.agi_app.add_route("crm-prefetch", crm_prefetch_route(self.feed))

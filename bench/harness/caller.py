@@ -20,7 +20,7 @@ from bench.harness.sip_messages import (
     safe_user,
     send,
 )
-from bench.harness.sipp_process import SippProcess, default_server, run_sipp
+from bench.harness.sipp_process import SippProcess, default_server, rate_args, run_sipp
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +120,7 @@ def place_calls(
     args = [
         "-s",
         script.number,
-        "-m",
-        str(count),
-        "-r",
-        str(rate),
-        "-rp",
-        "1000",
+        *rate_args(count, rate),
         "-p",
         str(local_port or free_udp_port(local_ip)),
         "-timeout",

@@ -16,6 +16,11 @@ def default_server() -> str:
     return os.environ.get("MADOGUCHI_SIP_SERVER", "127.0.0.1:5060")
 
 
+def rate_args(count: int, rate: float) -> list[str]:
+    """SIPp arguments for `count` calls placed at `rate` calls per second."""
+    return ["-m", str(count), "-r", str(rate), "-rp", "1000"]
+
+
 @dataclass
 class SippProcess:
     """One running SIPp instance with its own work dir (scenario, logs, stats)."""

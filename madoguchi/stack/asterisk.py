@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from madoguchi.paths import Paths
+from madoguchi.stack.spawn import spawn_logged
 
 INNER_VAR = "/madoguchi"
 INNER_SOUNDS = "/usr/share/asterisk/sounds/madoguchi"
@@ -116,18 +117,7 @@ def start(paths: Paths, log_file: Path) -> subprocess.Popen[bytes]:
     check_rootfs(paths)
     _prepare_dirs(paths)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    out = log_file.open("ab")
-    try:
-        return subprocess.Popen(
-            launch_command(paths),
-            env=agi_script_environment(paths),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        out.close()
+    return spawn_logged(launch_command(paths), agi_script_environment(paths), log_file)
 
 
 AGI_PYTHON = "/usr/bin/python3"  # the root filesystem's own Python, for classic AGI scripts

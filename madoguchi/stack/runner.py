@@ -25,6 +25,7 @@ from madoguchi.stack.asterisk import StackError
 from madoguchi.stack.database import start_database
 from madoguchi.stack.pg_tools import ClusterError
 from madoguchi.stack.postgres import LocalCluster
+from madoguchi.stack.spawn import spawn_logged
 
 Progress = Callable[[str], None]
 
@@ -182,18 +183,9 @@ class Stack:
         env["MADOGUCHI_DATABASE_DSN"] = dsn
         env["MADOGUCHI_CONFIG"] = str(self.paths.config)
         env["MADOGUCHI_VAR"] = str(self.paths.var)
-        log = (self.paths.logs / "service.log").open("ab")
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "madoguchi", "serve"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
+        proc = spawn_logged(
+            [sys.executable, "-m", "madoguchi", "serve"], env, self.paths.logs / "service.log"
+        )
         self._children["service"] = proc
         self.service_pidfile.write_text(str(proc.pid))
         s = self.config.service

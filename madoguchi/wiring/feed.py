@@ -164,9 +164,10 @@ class AcdFeed:
 
     # -- commands ----------------------------------------------------------------------
 
-    def _uid(self, call_id: str, kind: str, now: float) -> str:
+    def _timeline(self, call_id: str, tag: str, at: float, kind: str, data: dict[str, Any]) -> None:
+        """One event on the call's timeline; `tag` and a sequence number make its uid unique."""
         self._seq += 1
-        return f"{call_id}:{kind}:{now:.6f}:{self._seq}"
+        self._writer.record_event(call_id, f"{call_id}:{tag}:{at:.6f}:{self._seq}", at, kind, data)
 
     def _apply(self, cmd: Command, now: float) -> None:
         if isinstance(cmd, PushToDesktop):
@@ -174,13 +175,8 @@ class AcdFeed:
             if cmd.call.call_id in self._looking_up:
                 self._pops_before_crm[cmd.call.call_id] = (cmd, now)
         elif isinstance(cmd, RingAgent):
-            self._writer.record_event(
-                cmd.call_id,
-                self._uid(cmd.call_id, "ring", now),
-                now,
-                "ring",
-                {"agent": cmd.agent_id, "timeout": cmd.timeout},
-            )
+            data = {"agent": cmd.agent_id, "timeout": cmd.timeout}
+            self._timeline(cmd.call_id, "ring", now, "ring", data)
         elif isinstance(cmd, AgentStateChanged):
             self._agent_state(cmd)
         elif isinstance(cmd, CallStateChanged):
@@ -188,13 +184,8 @@ class AcdFeed:
         elif isinstance(cmd, CallEnded):
             self._call_ended(cmd)
         elif isinstance(cmd, Overflow):
-            self._writer.record_event(
-                cmd.call_id,
-                self._uid(cmd.call_id, "overflow", now),
-                now,
-                "overflow",
-                {"from": cmd.source_queue, "to": str(cmd.target), "reason": cmd.reason},
-            )
+            data = {"from": cmd.source_queue, "to": str(cmd.target), "reason": cmd.reason}
+            self._timeline(cmd.call_id, "overflow", now, "overflow", data)
 
     def _push_pop(self, cmd: PushToDesktop, now: float) -> None:
         pop = screen_pop(
@@ -248,9 +239,9 @@ class AcdFeed:
                 )
         if fields:
             self._writer.record_call(cmd.call_id, **fields)
-        self._writer.record_event(
+        self._timeline(
             cmd.call_id,
-            self._uid(cmd.call_id, "state", cmd.at),
+            "state",
             cmd.at,
             f"state.{cmd.new}",
             {
@@ -278,9 +269,9 @@ class AcdFeed:
         if cmd.outcome == CallOutcome.CALLBACK_REQUESTED:
             fields["callback"] = True
         self._writer.record_call(cmd.call_id, **fields)
-        self._writer.record_event(
+        self._timeline(
             cmd.call_id,
-            self._uid(cmd.call_id, "ended", cmd.ended_at),
+            "ended",
             cmd.ended_at,
             "call.ended",
             {

@@ -31,6 +31,7 @@ from acd.core.events import (
     RingFailed,
     VoicemailRequested,
 )
+from acd.core.records import AgentRecord, CallRecord
 from acd.core.routing.counters import count_answered, count_entered, count_overflow, count_transfer
 from acd.core.routing.membership import drop_if_drained
 from acd.core.routing.offers import route_agent
@@ -116,7 +117,10 @@ def on_caller_hung_up(
             out.append(EventIgnored(event, "call already ended"))
 
 
-def on_answered(state: RoutingState, event: AgentAnswered, now: float, out: list[Command]) -> None:
+def _offer(
+    state: RoutingState, event: AgentAnswered | RingFailed
+) -> tuple[CallRecord, AgentRecord] | None:
+    """The call and agent of a ring still on offer to that agent; None once withdrawn."""
     call = state.calls.get(event.call_id)
     agent = state.agents.get(event.agent_id)
     if (
@@ -125,8 +129,16 @@ def on_answered(state: RoutingState, event: AgentAnswered, now: float, out: list
         or call.state is not CallState.OFFERED
         or event.agent_id not in call.offered_to
     ):
+        return None
+    return call, agent
+
+
+def on_answered(state: RoutingState, event: AgentAnswered, now: float, out: list[Command]) -> None:
+    offer = _offer(state, event)
+    if offer is None:
         out.append(EventIgnored(event, "no such offer (late answer?)"))
         return
+    call, agent = offer
     others = [state.agents[a] for a in call.offered_to if a != event.agent_id]
     call.offered_to = []
     call.agent_id = agent.agent_id
@@ -148,16 +160,11 @@ def on_answered(state: RoutingState, event: AgentAnswered, now: float, out: list
 
 
 def on_ring_failed(state: RoutingState, event: RingFailed, now: float, out: list[Command]) -> None:
-    call = state.calls.get(event.call_id)
-    agent = state.agents.get(event.agent_id)
-    if (
-        call is None
-        or agent is None
-        or call.state is not CallState.OFFERED
-        or event.agent_id not in call.offered_to
-    ):
+    offer = _offer(state, event)
+    if offer is None:
         out.append(EventIgnored(event, "no such offer"))
         return
+    call, agent = offer
     call.offered_to.remove(agent.agent_id)
     agent.call_id = None
     cause = f"ring_failed:{event.cause}"

@@ -16,7 +16,7 @@ from ivr.agi_codec import AgiCommandError, build_command, key_of, parse_reply, q
 from ivr.calendar import always_open
 from ivr.caller import CallInfo
 from ivr.crm import InMemoryCrm
-from ivr.fastagi import IvrService, register_flows, start_fastagi_server
+from ivr.fastagi import IvrService, start_fastagi_server
 from ivr.outcome import IvrOutcome, IvrResult, decode_context
 
 FLOW = """
@@ -70,14 +70,14 @@ async def serve(flows_factory: FlowsFactory, peers: list[str]) -> AsyncIterator[
     flows = flows_factory(main=FLOW, sounds={"ja/welcome.wav": b"RIFF"})
     app = Application()
     state = Server()
-    state.service = register_flows(
-        app,
+    state.service = IvrService(
         flows,
         crm=CRM,
         calendar=always_open(),
         clock=lambda: datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
         on_outcome=state.record,
         custom_sounds_dir="/srv/sounds",
+        app=app,
     )
     server = await start_fastagi_server(app, "127.0.0.1", 0, peers)
     state.port = server.sockets[0].getsockname()[1]

@@ -20,6 +20,11 @@ from tests.polling import wait_until
 pytestmark = pytest.mark.integration
 
 
+# The voicemail intro (vm-intro, 5.7 s) plays before VoiceMail() itself: a caller sent there
+# stays on the line long enough to reach it.
+VOICEMAIL_CALLER_MS = 12_000
+
+
 def reachable(acd: Acd, agent_id: str) -> bool:
     view = acd.runtime.router.agent_view(agent_id, time.monotonic())
     return view is not None and view.reachable
@@ -148,7 +153,7 @@ async def test_unregistered_agent_is_not_offered(acd: Acd) -> None:
 async def test_no_agent_logged_in_sends_the_caller_to_voicemail(acd: Acd) -> None:
     # support: overflow when_no_agents = "voicemail" (config/queues.toml)
     callers = place_calls(
-        CallerScript(number="200", caller_name="Late", hangup_after_ms=4000),
+        CallerScript(number="200", caller_name="Late", hangup_after_ms=VOICEMAIL_CALLER_MS),
         acd.workdir / "callers",
         server=acd.pbx.server,
     )
@@ -219,7 +224,7 @@ async def test_a_full_queue_sends_the_next_caller_to_voicemail_at_once(acd: Acd)
             lambda: acd.runtime.router.queue_stats("support", time.monotonic()).waiting == 1,  # type: ignore[union-attr]
         )
         second = place_calls(
-            caller(acd, "Second", hangup_after_ms=4000),
+            caller(acd, "Second", hangup_after_ms=VOICEMAIL_CALLER_MS),
             acd.workdir / "second",
             server=acd.pbx.server,
         )

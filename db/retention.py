@@ -79,6 +79,12 @@ WHERE (a.agent_id, a.started_at) IN (
 )
 """
 
+# What customers asked the FAQ bot is their own words: kept no longer than the calls.
+PURGE_FAQ_TURNS = """
+DELETE FROM faq_turns t
+WHERE t.id IN (SELECT id FROM faq_turns WHERE at < $1 LIMIT $2)
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class PurgeResult:
@@ -86,6 +92,7 @@ class PurgeResult:
     events: int = 0
     dispositions: int = 0
     agent_intervals: int = 0
+    faq_turns: int = 0
     # Files of the purged recordings: the caller deletes them (db/ only touches the database).
     recording_paths: tuple[str, ...] = ()
 
@@ -110,7 +117,7 @@ def _deleted(status: str) -> int:
 
 
 async def _purge(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> PurgeResult:
-    calls = events = dispositions = intervals = 0
+    calls = events = dispositions = intervals = faq_turns = 0
     paths: list[str] = []
     while True:
         async with conn.transaction():
@@ -127,15 +134,23 @@ async def _purge(conn: asyncpg.Connection, cutoff: datetime, batch: int) -> Purg
         paths.extend(orphans)
         if len(orphans) < batch:
             break
-    for statement in (PURGE_ORPHAN_EVENTS, PURGE_ORPHAN_DISPOSITIONS, PURGE_AGENT_STATES):
+    statements = (
+        PURGE_ORPHAN_EVENTS,
+        PURGE_ORPHAN_DISPOSITIONS,
+        PURGE_AGENT_STATES,
+        PURGE_FAQ_TURNS,
+    )
+    for statement in statements:
         while True:
             count = _deleted(await conn.execute(statement, cutoff, batch))
             if statement is PURGE_ORPHAN_EVENTS:
                 events += count
             elif statement is PURGE_ORPHAN_DISPOSITIONS:
                 dispositions += count
-            else:
+            elif statement is PURGE_AGENT_STATES:
                 intervals += count
+            else:
+                faq_turns += count
             if count < batch:
                 break
-    return PurgeResult(calls, events, dispositions, intervals, tuple(paths))
+    return PurgeResult(calls, events, dispositions, intervals, faq_turns, tuple(paths))

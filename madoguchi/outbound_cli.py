@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
+import io
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -109,20 +111,22 @@ def _dnc_change(dsn: str, command: str, raw: list[str], reason: str) -> int:
 
 def _dnc_import(dsn: str, file: Path) -> int:
     from db import dnc
-    from outbound.contacts import ContactFileError, decode, normalise_number
+    from outbound.contacts import ContactFileError, decode, normalise_number, shown
 
     try:
         text, _ = decode(file.read_bytes())
     except (OSError, ContactFileError) as exc:
         return _fail(f"{file}: {exc}")
     numbers: list[str] = []
-    for line, content in enumerate(text.splitlines(), start=1):
-        first = content.split(",", 1)[0].strip().strip('"')
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        line = reader.line_num  # the row's last line: a quoted field may span several
+        first = row[0].strip() if row else ""
         if not first or (line == 1 and normalise_number(first) is None and first.isalpha()):
             continue  # blank lines and a header
         number = normalise_number(first)
         if number is None:
-            print(f"{file}:{line}: bad number '{first[:40]}'; skipped", file=sys.stderr)
+            print(f"{file}:{line}: bad number '{shown(first)}'; skipped", file=sys.stderr)
         else:
             numbers.append(number)
 

@@ -113,7 +113,13 @@ class Reloader:
         self._access.apply(new)
         ivr.reload(flows, calendar)
         if self._faq is not None:
-            self._faq.reload()  # config/faq was validated with the rest (service_config)
+            # Validated with the rest (service_config); a base that changed since the check
+            # keeps the old one answering. Built on the loop: the tokenizer is not shared
+            # across threads.
+            try:
+                self._faq.reload()
+            except (ConfigError, OSError) as exc:
+                log.error("FAQ base not reloaded, the old one answers: %s", exc)
         lines = diff.summary()
         if restart:
             lines.append(f"not applied until a restart: {', '.join(restart)}")

@@ -117,7 +117,7 @@ def parse_contacts(data: bytes, dnc: Container[str] = frozenset()) -> ParsedCont
         raw = row[phone_col].strip()
         phone = normalise_number(raw)
         if phone is None:
-            bad.append(BadRow(line, f"bad number '{_shown(raw)}'" if raw else "no phone number"))
+            bad.append(BadRow(line, f"bad number '{shown(raw)}'" if raw else "no phone number"))
         elif phone in seen:
             bad.append(BadRow(line, f"duplicate: {phone} is on line {seen[phone]}"))
         elif phone in dnc:
@@ -142,7 +142,7 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _shown(raw: str) -> str:
+def shown(raw: str) -> str:
     """A bad value as reported: printable and short."""
     text = "".join(ch if ch.isprintable() else "?" for ch in raw)
     return text if len(text) <= 40 else text[:37] + "..."

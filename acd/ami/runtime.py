@@ -353,9 +353,14 @@ class AcdRuntime:
         self._stats.reconnects += 1
 
     async def _on_message(self, message: Mapping[str, object]) -> None:
-        await self._route_message(message)
-        for listener in self._message_listeners:
-            listener(message)
+        try:
+            await self._route_message(message)
+        finally:  # the call records see every event, also one routing failed on
+            for listener in self._message_listeners:
+                try:
+                    listener(message)
+                except Exception:  # one broken listener must not silence the others
+                    log.exception("message listener %r failed", listener)
 
     async def _route_message(self, message: Mapping[str, object]) -> None:
         fact = convert(message)

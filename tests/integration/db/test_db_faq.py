@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
 from db.faq import QUESTION_LIMIT, FaqTurnRepository
+from db.retention import purge
 from selfservice.faq.turns import FaqTurn
 
 pytestmark = pytest.mark.integration
@@ -47,3 +49,12 @@ async def test_turns_are_stored_once_and_feedback_marks_them(pool: asyncpg.Pool)
 async def test_long_questions_are_cut_to_the_schemas_limit(pool: asyncpg.Pool) -> None:
     await FaqTurnRepository(pool).record_turn(turn("t3", "あ" * (QUESTION_LIMIT + 50)))
     assert await pool.fetchval("SELECT char_length(question) FROM faq_turns") == QUESTION_LIMIT
+
+
+async def test_the_retention_purge_takes_old_questions_too(pool: asyncpg.Pool) -> None:
+    repo = FaqTurnRepository(pool)
+    await repo.record_turn(replace(turn("old", "住所を変えたい"), at=T0 - timedelta(days=40)))
+    await repo.record_turn(turn("new", "送料はいくら？"))
+    result = await purge(pool, 30, now=T0, batch=1)
+    assert result.faq_turns == 1
+    assert [r["id"] for r in await pool.fetch("SELECT id FROM faq_turns")] == ["new"]

@@ -4,6 +4,7 @@ duplicated or out-of-order events leave one consistent outcome per call."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import pytest
 from ami_recording import Rig, channel_row, enqueue, hangup, make_rig, originate_response
@@ -393,3 +394,23 @@ async def test_new_credentials_are_used_by_a_fresh_login(rig: Rig) -> None:
     rig.runtime.set_credentials("madoguchi2", "a-new-secret")
     assert connection.credentials == ("madoguchi2", "a-new-secret")
     assert connection.drops == 1  # the session is dropped so the next login proves them
+
+
+async def test_message_listeners_see_every_event_even_when_routing_fails(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def broken(message: Mapping[str, object]) -> None:
+        raise RuntimeError("a broken listener")
+
+    rig.runtime.add_message_listener(broken)
+    rig.runtime.add_message_listener(lambda m: seen.append(str(m.get("Uniqueid"))))
+
+    async def failing_route(message: Mapping[str, object]) -> None:
+        raise RuntimeError("routing failed")
+
+    monkeypatch.setattr(rig.runtime, "_route_message", failing_route)
+    await rig.ami.emit(hangup("1700000000.9"))
+    await rig.settle()
+    assert seen == ["1700000000.9"]

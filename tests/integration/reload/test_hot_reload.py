@@ -400,6 +400,8 @@ async def test_removed_queue_moves_its_waiting_caller_to_its_overflow_queue(
             agents.replace("queues = { sales = 1 }", "queues = { support = 1 }"), encoding="utf-8"
         )
         replace_in(config / "ivr" / "main.toml", 'queue = "sales"', 'queue = "support"')
+        # The demo campaign's agents are sales's: a campaign naming a removed queue is refused.
+        replace_in(config / "campaigns.toml", 'queue = "sales"', 'queue = "support"')
         status = await sighup_and_wait(stack)
         assert status.ok, status.lines
         assert "queues removed: sales" in status.lines
